@@ -1,0 +1,121 @@
+"""Command line: ``/usr/bin/python3 -m training {tokenizer,train,export,evaluate,package,all}``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .paths import DATA_DIR, MODELS_DIR, WORK_DIR
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default=str(DATA_DIR), help="folder with train/dev .en/.hi/.source")
+    p.add_argument("--work-dir", default=str(WORK_DIR), help="checkpoints and SentencePiece files")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python3 -m training", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    tok = sub.add_parser("tokenizer", help="train the joint SentencePiece vocabulary and write tokenizer.json")
+    add_common(tok)
+    tok.add_argument("--vocab-size", type=int, default=8000)
+    tok.add_argument("--train-limit", type=int, default=None, help="use only the first N lines of each side")
+
+    tr = sub.add_parser("train", help="train the transformer (resumable)")
+    add_common(tr)
+    tr.add_argument("--spm", default=None, help="SentencePiece model (default: WORK_DIR/spm.model)")
+    tr.add_argument("--d-model", type=int, default=256)
+    tr.add_argument("--heads", type=int, default=4)
+    tr.add_argument("--ffn", type=int, default=1024)
+    tr.add_argument("--encoder-layers", type=int, default=4)
+    tr.add_argument("--decoder-layers", type=int, default=2)
+    tr.add_argument("--dropout", type=float, default=0.1)
+    tr.add_argument("--max-tokens", type=int, default=3000, help="padded tokens per batch (longer side)")
+    tr.add_argument("--max-len", type=int, default=128, help="drop pairs with more tokens on either side")
+    tr.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
+    tr.add_argument("--warmup", type=int, default=500)
+    tr.add_argument("--label-smoothing", type=float, default=0.1)
+    tr.add_argument("--clip", type=float, default=1.0)
+    tr.add_argument("--source-weights", default="bible=0.35",
+                    help="tag=weight list, e.g. 'bible=0.35,l10n-*=1' (expected copies per epoch)")
+    tr.add_argument("--max-steps", type=int, default=0)
+    tr.add_argument("--max-epochs", type=int, default=0)
+    tr.add_argument("--max-minutes", type=float, default=0, help="stop after this much training time")
+    tr.add_argument("--eval-every", type=int, default=500)
+    tr.add_argument("--eval-lines", type=int, default=400, help="dev lines scored during training")
+    tr.add_argument("--patience", type=int, default=4, help="evaluations without dev chrF gain before stopping")
+    tr.add_argument("--log-every", type=int, default=50)
+    tr.add_argument("--train-limit", type=int, default=None)
+    tr.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
+    tr.add_argument("--device", default="cpu", help="cpu or cuda (a GPU machine)")
+    tr.add_argument("--seed", type=int, default=1)
+    tr.add_argument("--resume", action="store_true", help="continue from WORK_DIR/last.pt")
+    tr.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    ex = sub.add_parser("export", help="export a checkpoint to the Optimum Marian ONNX layout")
+    add_common(ex)
+    ex.add_argument("--checkpoint", default=None, help="default: WORK_DIR/best.pt")
+    ex.add_argument("--out", required=True, help="version folder, e.g. models/en-hi/1")
+    ex.add_argument("--opset", type=int, default=17)
+    ex.add_argument("--num-beams", type=int, default=4)
+    ex.add_argument("--max-new-tokens", type=int, default=256)
+    ex.add_argument("--length-penalty", type=float, default=1.0)
+
+    ev = sub.add_parser("evaluate", help="BLEU/chrF through the exported ONNX files + PyTorch/ORT parity")
+    add_common(ev)
+    ev.add_argument("--model-dir", required=True, help="exported version folder")
+    ev.add_argument("--checkpoint", default=None, help="PyTorch checkpoint for the parity check")
+    ev.add_argument("--limit", type=int, default=None, help="score only the first N dev lines")
+    ev.add_argument("--parity-lines", type=int, default=50)
+    ev.add_argument("--beams", default="1,4")
+
+    pk = sub.add_parser("package", help="drift profile, model card, checksums for an exported version")
+    add_common(pk)
+    pk.add_argument("--model-dir", required=True)
+    pk.add_argument("--name", default="en-hi")
+
+    tf = sub.add_parser("tiny-fixture", help="rebuild test/fixtures/models/tiny/1 and its checkpoint")
+    add_common(tf)
+
+    al = sub.add_parser("all", help="tokenizer → train → export → evaluate → package into models/en-hi/<version>")
+    add_common(al)
+    al.add_argument("--version", default="1")
+    al.add_argument("--max-minutes", type=float, default=100)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    work = Path(args.work_dir)
+    if args.command == "tokenizer":
+        from .tokenizer import train_sentencepiece, write_hf_tokenizer
+        data = Path(args.data_dir)
+        model = train_sentencepiece([data / "train.en", data / "train.hi"], work / "spm", args.vocab_size,
+                                    args.train_limit)
+        write_hf_tokenizer(model, work)
+        print(f"wrote {model} and {work / 'tokenizer.json'}")
+    elif args.command == "train":
+        from .train import train
+        args.spm = args.spm or str(work / "spm.model")
+        print(train(args))
+    elif args.command == "export":
+        from .export import export_package
+        export_package(Path(args.checkpoint or work / "best.pt"), Path(args.out), args)
+    elif args.command == "evaluate":
+        from .evaluate import evaluate
+        print(evaluate(args))
+    elif args.command == "package":
+        from .package import package
+        package(Path(args.model_dir), Path(args.data_dir), args.name)
+    elif args.command == "tiny-fixture":
+        from .fixture import build_tiny_fixture
+        build_tiny_fixture(args)
+    elif args.command == "all":
+        from .pipeline import run_all
+        run_all(args, MODELS_DIR)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

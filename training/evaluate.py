@@ -1,0 +1,116 @@
+"""Dev-set BLEU/chrF through the exported ONNX files, decoded by the service's own generator, and a
+PyTorch ↔ onnxruntime parity check. Results are merged into ``<model-dir>/metrics.json``."""
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import sentencepiece as spm
+
+from .data import read_split
+from .events import log_training_event
+from .export import load_checkpoint
+from .model import count_parameters
+from .parity import onnx_logit_parity
+from .paths import REPO_ROOT
+from .scoring import corpus_bleu, corpus_chrf
+from .train import translate_ids
+
+TRANSLATE_CLI = REPO_ROOT / "dist" / "cli" / "translate-file.js"
+EVERYDAY_SENTENCES = [
+    "Hello, how are you?",
+    "Where is the railway station?",
+    "The weather is nice today.",
+    "I would like a cup of tea.",
+]
+
+
+def ensure_cli_built() -> None:
+    if not TRANSLATE_CLI.exists():
+        subprocess.run(["npm", "run", "build"], cwd=REPO_ROOT, check=True, capture_output=True)
+
+
+def translate_with_service(model_dir: Path, lines: list[str], beam_size: int, split: bool = True,
+                           max_new_tokens: int = 256) -> tuple[list[dict], float]:
+    """Translate with the service's tokenizer and generator (``dist/cli/translate-file.js``)."""
+    ensure_cli_built()
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "src.txt", Path(tmp) / "out.jsonl"
+        src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        cmd = ["node", str(TRANSLATE_CLI), "--model-dir", str(model_dir), "--input", str(src), "--output",
+               str(out), "--beam-size", str(beam_size), "--max-new-tokens", str(max_new_tokens)]
+        if not split:
+            cmd.append("--no-split")
+        started = time.time()
+        subprocess.run(cmd, cwd=REPO_ROOT, check=True, capture_output=True)
+        seconds = time.time() - started
+        rows = [json.loads(row) for row in out.read_text(encoding="utf-8").splitlines()]
+    if len(rows) != len(lines):
+        raise RuntimeError(f"translate-file returned {len(rows)} rows for {len(lines)} lines")
+    return rows, seconds
+
+
+def score(hyps: list[str], refs: list[str]) -> dict:
+    return {"bleu": round(corpus_bleu(hyps, refs), 2), "chrf": round(corpus_chrf(hyps, refs), 2)}
+
+
+def evaluate(args) -> dict:
+    model_dir = Path(args.model_dir)
+    en, hi, tags = read_split(Path(args.data_dir), "dev", args.limit)
+    results: dict = {"dev": {"lines": len(en), "split": "shared/data/en-hi/dev"}}
+    for beam in (int(b) for b in args.beams.split(",")):
+        rows, seconds = translate_with_service(model_dir, en, beam)
+        hyps = [r["translation"] for r in rows]
+        key = "greedy" if beam == 1 else f"beam{beam}"
+        entry = score(hyps, hi)
+        entry["seconds"] = round(seconds, 1)
+        by_source = defaultdict(lambda: ([], []))
+        for h, r, t in zip(hyps, hi, tags):
+            by_source[t][0].append(h)
+            by_source[t][1].append(r)
+        entry["by_source"] = {t: score(h, r) for t, (h, r) in sorted(by_source.items())}
+        results["dev"][key] = entry
+        print(f"dev {key}: BLEU {entry['bleu']} chrF {entry['chrf']} ({seconds:.0f}s)")
+        log_training_event("evaluate", model_dir=str(model_dir), decoding=key, bleu=entry["bleu"],
+                           chrf=entry["chrf"], lines=len(en))
+
+    samples, _ = translate_with_service(model_dir, EVERYDAY_SENTENCES, 1)
+    results["samples"] = [{"en": e, "hi": r["translation"]} for e, r in zip(EVERYDAY_SENTENCES, samples)]
+
+    checkpoint = Path(args.checkpoint) if args.checkpoint else None
+    if checkpoint and checkpoint.exists():
+        results["parity"] = parity_check(checkpoint, model_dir, en[: args.parity_lines])
+        results["params"] = results["parity"].pop("params")
+        summary = checkpoint.parent / "train_summary.json"
+        if summary.exists():
+            results["training"] = json.loads(summary.read_text())
+    merged = {}
+    metrics_path = model_dir / "metrics.json"
+    if metrics_path.exists():
+        merged = json.loads(metrics_path.read_text())
+    merged.update(results)
+    metrics_path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return {k: v for k, v in results.items() if k != "dev"} | {
+        "dev": {k: {m: v[m] for m in ("bleu", "chrf")} for k, v in results["dev"].items() if isinstance(v, dict)}}
+
+
+def parity_check(checkpoint: Path, model_dir: Path, lines: list[str]) -> dict:
+    """PyTorch greedy vs the service's ONNX greedy on the same lines (token ids), and the max logit
+    difference under teacher forcing on PyTorch's outputs."""
+    model, _ = load_checkpoint(checkpoint)
+    sp = spm.SentencePieceProcessor(model_file=str(model_dir / "sentencepiece.model"))
+    eos = sp.piece_to_id("</s>")
+    sources = [ids + [eos] for ids in sp.encode(lines)]
+    torch_ids = translate_ids(model, sources, batch_size=16, max_new_tokens=256)
+    onnx_rows, _ = translate_with_service(model_dir, lines, 1, split=False)
+    identical = sum(1 for a, b in zip(torch_ids, onnx_rows) if a == b["ids"])
+    max_diff = onnx_logit_parity(model, model_dir, sources, [ids + [eos] for ids in torch_ids])
+    result = {"lines": len(lines), "greedy_identical": identical, "max_abs_logit_diff": max_diff,
+              "params": count_parameters(model)}
+    log_training_event("parity", **result)
+    print(f"parity: {identical}/{len(lines)} identical greedy outputs, max |Δlogit| {max_diff:.2e}")
+    return result

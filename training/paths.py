@@ -1,0 +1,8 @@
+"""Where things live. Every path can be overridden on the command line."""
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "en-hi"
+WORK_DIR = REPO_ROOT / "training" / "work"          # ignored by git: checkpoints, spm files
+LOG_DIR = REPO_ROOT / "logs"
+MODELS_DIR = REPO_ROOT / "models"

@@ -1,0 +1,18 @@
+"""``python3 -m training all``: the whole recipe that produced the shipped model, stage by stage."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def run_all(args, models_dir: Path) -> None:
+    from .__main__ import main
+
+    common = ["--data-dir", args.data_dir, "--work-dir", args.work_dir]
+    out = models_dir / "en-hi" / args.version
+    work = Path(args.work_dir)
+    main(["tokenizer", *common])
+    main(["train", *common, "--max-minutes", str(args.max_minutes), "--eval-every", "400", "--warmup", "400",
+          "--quiet"])
+    main(["export", *common, "--checkpoint", str(work / "best.pt"), "--out", str(out)])
+    main(["evaluate", *common, "--model-dir", str(out), "--checkpoint", str(work / "best.pt")])
+    main(["package", *common, "--model-dir", str(out)])

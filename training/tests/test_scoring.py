@@ -1,0 +1,40 @@
+import pytest
+
+from training.scoring import corpus_bleu, corpus_chrf, tokenize_13a
+
+
+def test_chrf_matches_sacrebleu_reference_values():
+    # Values printed by sacrebleu's CHRF() (char_order 6, beta 2) in the HF metric card examples.
+    assert corpus_chrf(["The relationship between Obama and Netanyahu is not exactly friendly."],
+                       ["The ties between Obama and Netanyahu are not particularly friendly."]) == pytest.approx(
+        61.576379378113785, abs=1e-9)
+    assert corpus_chrf(
+        ["The relationship between cats and dogs is not exactly friendly.",
+         "a good bookshop is just a genteel black hole that knows how to read."],
+        ["The relationship between dogs and cats is not exactly friendly.",
+         "A good bookshop is just a genteel Black Hole that knows how to read."]) == pytest.approx(
+        84.64214891738334, abs=1e-9)
+
+
+def test_chrf_ignores_whitespace_and_handles_devanagari():
+    assert corpus_chrf(["नमस्ते दुनिया"], ["नमस्ते  दुनिया"]) == pytest.approx(100.0)
+    assert corpus_chrf(["abc"], ["xyz"]) == 0.0
+    # hand-computed: orders 1-3 have n-grams; precision = recall = (2/3 + 1/2 + 0) / 3
+    assert corpus_chrf(["abc"], ["abd"]) == pytest.approx(100 * (2 / 3 + 1 / 2) / 3)
+
+
+def test_13a_tokenisation_splits_punctuation_but_not_numbers():
+    assert tokenize_13a("Hello, world.") == "Hello , world ."
+    assert tokenize_13a("It costs 3.50 (or 4,000)!") == "It costs 3.50 ( or 4,000 ) !"
+    assert tokenize_13a("A&amp;B") == "A & B"
+
+
+def test_bleu_identity_zero_and_brevity():
+    assert corpus_bleu(["hello there general kenobi"], ["hello there general kenobi"]) == pytest.approx(100.0)
+    # no matches at all: sacrebleu's "exp" smoothing gives precisions 100/(2^n * total_n)
+    assert corpus_bleu(["a b c d"], ["w x y z"]) == pytest.approx(
+        (100 / 8 * 100 / 12 * 100 / 16 * 100 / 16) ** 0.25)
+    full = corpus_bleu(["the cat sat on the mat today"], ["the cat sat on the mat today"])
+    short = corpus_bleu(["the cat sat on the mat"], ["the cat sat on the mat today"])
+    assert short < full
+    assert short == pytest.approx(100 * 2.718281828459045 ** (1 - 7 / 6), rel=1e-9)  # precision 1, BP only
