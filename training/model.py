@@ -37,13 +37,8 @@ class ModelConfig:
         return asdict(self)
 
 
-def sinusoid_table(max_positions: int, d_model: int) -> torch.Tensor:
-    position = torch.arange(max_positions, dtype=torch.float32).unsqueeze(1)
-    div = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32) * (-math.log(10000.0) / d_model))
-    table = torch.zeros(max_positions, d_model)
-    table[:, 0::2] = torch.sin(position * div)
-    table[:, 1::2] = torch.cos(position * div)
-    return table
+def inverse_frequencies(d_model: int) -> torch.Tensor:
+    return torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32) * (-math.log(10000.0) / d_model))
 
 
 class Attention(nn.Module):
@@ -122,7 +117,7 @@ class Seq2SeqTransformer(nn.Module):
         nn.init.normal_(self.embed.weight, mean=0.0, std=cfg.d_model ** -0.5)
         with torch.no_grad():
             self.embed.weight[cfg.pad_id].zero_()
-        self.register_buffer("positions", sinusoid_table(cfg.max_positions, cfg.d_model), persistent=False)
+        self.register_buffer("inv_freq", inverse_frequencies(cfg.d_model), persistent=False)
         self.encoder_layers = nn.ModuleList(EncoderLayer(cfg) for _ in range(cfg.encoder_layers))
         self.decoder_layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.decoder_layers))
         self.encoder_norm = nn.LayerNorm(cfg.d_model)
@@ -130,10 +125,16 @@ class Seq2SeqTransformer(nn.Module):
         self.dropout = nn.Dropout(cfg.dropout)
 
     # -- pieces shared by training, generation and export -------------------------------------------
+    def positional_encoding(self, positions: torch.Tensor) -> torch.Tensor:
+        """Interleaved sin/cos encodings computed on the fly: in ONNX this is a few Sin/Cos nodes instead of a
+        position table stored in both files."""
+        angles = positions.to(torch.float32)[:, None] * self.inv_freq[None, :]
+        return torch.stack([torch.sin(angles), torch.cos(angles)], dim=-1).reshape(positions.shape[0], -1)
+
     def embed_tokens(self, ids: torch.Tensor, offset) -> torch.Tensor:
         """Scaled token embedding plus sinusoidal positions starting at ``offset`` (a dynamic length)."""
         pos = torch.arange(ids.shape[1], device=ids.device) + offset
-        return self.dropout(self.embed(ids) * math.sqrt(self.cfg.d_model) + F.embedding(pos, self.positions))
+        return self.dropout(self.embed(ids) * math.sqrt(self.cfg.d_model) + self.positional_encoding(pos))
 
     @staticmethod
     def padding_bias(mask: torch.Tensor) -> torch.Tensor:
