@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--max-steps", type=int, default=0)
     tr.add_argument("--max-epochs", type=int, default=0)
     tr.add_argument("--max-minutes", type=float, default=0, help="stop after this much training time")
+    tr.add_argument("--cooldown-minutes", type=float, default=0,
+                    help="decay the learning rate linearly to zero over the last N minutes of --max-minutes")
     tr.add_argument("--eval-every", type=int, default=500)
     tr.add_argument("--eval-lines", type=int, default=400, help="dev lines scored during training")
     tr.add_argument("--patience", type=int, default=4, help="evaluations without dev chrF gain before stopping")
@@ -81,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     al = sub.add_parser("all", help="tokenizer → train → export → evaluate → package into models/en-hi/<version>")
     add_common(al)
     al.add_argument("--version", default="1")
-    al.add_argument("--max-minutes", type=float, default=100)
+    al.add_argument("--max-minutes", type=float, default=130)
+    al.add_argument("--cooldown-minutes", type=float, default=45)
     return parser
 
 

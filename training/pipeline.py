@@ -11,8 +11,8 @@ def run_all(args, models_dir: Path) -> None:
     out = models_dir / "en-hi" / args.version
     work = Path(args.work_dir)
     main(["tokenizer", *common])
-    main(["train", *common, "--max-minutes", str(args.max_minutes), "--eval-every", "400", "--warmup", "400",
-          "--quiet"])
+    main(["train", *common, "--max-minutes", str(args.max_minutes), "--cooldown-minutes", str(args.cooldown_minutes),
+          "--eval-every", "400", "--warmup", "400", "--quiet"])
     main(["export", *common, "--checkpoint", str(work / "best.pt"), "--out", str(out)])
     main(["evaluate", *common, "--model-dir", str(out), "--checkpoint", str(work / "best.pt")])
     main(["package", *common, "--model-dir", str(out)])

@@ -25,6 +25,15 @@ def inverse_sqrt_lr(step: int, peak_lr: float, warmup: int) -> float:
     return peak_lr * min(step / warmup, math.sqrt(warmup / step))
 
 
+def cooldown_factor(train_seconds: float, args) -> float:
+    """Linear decay to zero over the last ``cooldown_minutes`` of the time budget. An annealed end is worth
+    far more than the same minutes at the inverse-sqrt rate when the budget is short."""
+    if not (args.cooldown_minutes and args.max_minutes):
+        return 1.0
+    remaining = args.max_minutes * 60 - train_seconds
+    return min(1.0, max(0.0, remaining / (args.cooldown_minutes * 60)))
+
+
 def dev_subset(n_total: int, n_wanted: int) -> list[int]:
     """Evenly spaced dev lines, so every source stratum of the dev file is represented."""
     if n_wanted >= n_total:
@@ -119,7 +128,7 @@ def train(args) -> dict:
         for batch in batches[state["batch_in_epoch"]:]:
             tensors = {k: v.to(device) for k, v in collate(batch, pad_id, pad_id).items()}
             state["step"] += 1
-            lr = inverse_sqrt_lr(state["step"], args.lr, args.warmup)
+            lr = inverse_sqrt_lr(state["step"], args.lr, args.warmup) * cooldown_factor(state["train_seconds"], args)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             logits = model(tensors["src"], tensors["src_mask"], tensors["dec_in"])
@@ -163,7 +172,7 @@ def train(args) -> dict:
             state["batch_in_epoch"] = 0
             log_training_event("epoch_end", epoch=state["epoch"], step=state["step"],
                                loss=round(window["loss"] / max(window["tokens"], 1), 4) if window["tokens"] else None,
-                               lr=round(inverse_sqrt_lr(state["step"], args.lr, args.warmup), 7),
+                               lr=round(optimizer.param_groups[0]["lr"], 7),
                                dev_chrf=state["history"][-1]["dev_chrf"] if state["history"] else None)
             if args.max_epochs and state["epoch"] >= args.max_epochs:
                 stop_reason = "max_epochs"
