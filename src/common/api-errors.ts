@@ -1,0 +1,55 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/**
+ * Why a request failed, as counted in the errors metric and shown to clients.
+ * Stable strings: dashboards and alerts key on them.
+ */
+export type ErrorReason =
+  | 'validation_failed'
+  | 'malformed_json'
+  | 'payload_too_large'
+  | 'input_limit_exceeded'
+  | 'model_not_found'
+  | 'model_not_ready'
+  | 'route_not_found'
+  | 'inference_failed'
+  | 'request_timeout'
+  | 'internal';
+
+export interface FieldProblem {
+  field: string;
+  rule: string;
+  message: string;
+}
+
+/** An HTTP error that carries its reason and, for 503s, a Retry-After hint. */
+export class ApiError extends HttpException {
+  constructor(
+    status: HttpStatus,
+    readonly reason: ErrorReason,
+    message: string,
+    readonly retryAfterSeconds?: number,
+    /** per-field problems, for validation errors */
+    readonly details?: FieldProblem[],
+  ) {
+    super(message, status);
+  }
+}
+
+export const modelNotFound = (message: string) =>
+  new ApiError(HttpStatus.NOT_FOUND, 'model_not_found', message);
+
+export const modelNotReady = (message: string, retryAfterSeconds: number) =>
+  new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'model_not_ready', message, retryAfterSeconds);
+
+export const inputLimitExceeded = (message: string) =>
+  new ApiError(HttpStatus.BAD_REQUEST, 'input_limit_exceeded', message);
+
+export const validationFailed = (details: FieldProblem[]) =>
+  new ApiError(
+    HttpStatus.BAD_REQUEST,
+    'validation_failed',
+    details.map((d) => d.message).join('; '),
+    undefined,
+    details,
+  );

@@ -1,0 +1,129 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Logger,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { PREDICTION_PATHS } from '../../app.routes';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { ServiceMetrics } from '../../metrics/service-metrics';
+import { ApiError, ErrorReason, FieldProblem } from '../api-errors';
+
+interface Mapped {
+  status: number;
+  reason: ErrorReason;
+  message: string;
+  details?: FieldProblem[];
+  /** a body to send as is (terminus health reports) */
+  body?: object;
+}
+
+/**
+ * Turns every failure into one JSON shape with the request id, a stable `reason`, the right
+ * status (400/404/413/503…), Retry-After on 503, and a count in the errors metric.
+ * Unexpected errors become a 500 without internals in the body, and are logged with stack.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ExceptionFilter');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: ServiceMetrics,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request & { id?: string }>();
+    const res = ctx.getResponse<Response>();
+    const mapped = this.map(exception);
+    const requestId = String(req.id ?? res.getHeader('x-request-id') ?? '');
+
+    if (mapped.status >= 500 && mapped.reason !== 'model_not_ready') {
+      this.logger.error(
+        `${req.method} ${req.originalUrl} failed: ${(exception as Error)?.message}`,
+        (exception as Error)?.stack,
+      );
+    }
+    this.metrics.recordError(mapped.reason, PREDICTION_PATHS.has(req.path));
+    if (res.headersSent) return;
+    if (mapped.status === Number(HttpStatus.SERVICE_UNAVAILABLE)) {
+      const retryAfter =
+        exception instanceof ApiError && exception.retryAfterSeconds !== undefined
+          ? exception.retryAfterSeconds
+          : this.config.http.retryAfterSeconds;
+      res.setHeader('Retry-After', String(retryAfter));
+    }
+    res.status(mapped.status).json(
+      mapped.body ?? {
+        statusCode: mapped.status,
+        error: statusText(mapped.status),
+        reason: mapped.reason,
+        message: mapped.message,
+        ...(mapped.details ? { details: mapped.details } : {}),
+        request_id: requestId,
+      },
+    );
+  }
+
+  private map(exception: unknown): Mapped {
+    if (exception instanceof ApiError) {
+      return {
+        status: exception.getStatus(),
+        reason: exception.reason,
+        message: exception.message,
+        details: exception.details,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      // Terminus reports (status/info/error/details) are the documented health body: keep them.
+      if (
+        typeof response === 'object' &&
+        response !== null &&
+        'status' in response &&
+        'details' in response
+      ) {
+        return { status, reason: 'model_not_ready', message: exception.message, body: response };
+      }
+      return { status, reason: reasonForStatus(status), message: exception.message };
+    }
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      reason: 'internal',
+      message: 'internal server error',
+    };
+  }
+}
+
+function reasonForStatus(status: number): ErrorReason {
+  switch (status as HttpStatus) {
+    case HttpStatus.NOT_FOUND:
+      return 'route_not_found';
+    case HttpStatus.PAYLOAD_TOO_LARGE:
+      return 'payload_too_large';
+    case HttpStatus.SERVICE_UNAVAILABLE:
+      return 'model_not_ready';
+    case HttpStatus.GATEWAY_TIMEOUT:
+    case HttpStatus.REQUEST_TIMEOUT:
+      return 'request_timeout';
+    default:
+      return status < 500 ? 'validation_failed' : 'internal';
+  }
+}
+
+/** "Bad Request", "Not Found", … from the HttpStatus enum name. */
+function statusText(status: number): string {
+  const name = HttpStatus[status] as string | undefined;
+  if (!name) return 'Error';
+  return name
+    .toLowerCase()
+    .split('_')
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join(' ');
+}

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { InvalidConfigError, loadAppConfig } from './app-config';
+import { EnvDto } from './env.dto';
+
+describe('loadAppConfig', () => {
+  it('applies documented defaults to an empty environment', () => {
+    const config = loadAppConfig({});
+    expect(config.http).toEqual({
+      host: '0.0.0.0',
+      port: 8000,
+      maxBodyBytes: 1048576,
+      retryAfterSeconds: 5,
+      requestTimeoutMs: 120000,
+      shutdownGraceMs: 0,
+    });
+    expect(config.model).toMatchObject({ dir: 'models', name: 'en-hi', version: undefined });
+    expect(config.logging).toEqual({
+      dir: 'logs',
+      level: 'info',
+      stdout: true,
+      predictionText: false,
+    });
+    expect(config.drift.threshold).toBe(0.2);
+  });
+
+  it('converts strings to numbers and booleans', () => {
+    const config = loadAppConfig({
+      PORT: '9001',
+      MODEL_VERSION: '3',
+      LOG_PREDICTION_TEXT: 'true',
+      LOG_STDOUT: 'false',
+      DRIFT_THRESHOLD: '0.35',
+      MAX_TEXTS_PER_REQUEST: '4',
+    });
+    expect(config.http.port).toBe(9001);
+    expect(config.model.version).toBe('3');
+    expect(config.logging.predictionText).toBe(true);
+    expect(config.logging.stdout).toBe(false);
+    expect(config.drift.threshold).toBe(0.35);
+    expect(config.limits.maxTextsPerRequest).toBe(4);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadAppConfig({ PORT: '', MODEL_VERSION: '' }).http.port).toBe(8000);
+  });
+
+  it('fails fast naming every bad variable', () => {
+    let error: unknown;
+    try {
+      loadAppConfig({
+        PORT: 'eighty',
+        MAX_TEXTS_PER_REQUEST: '0',
+        LOG_LEVEL: 'loud',
+        MODEL_VERSION: 'v1',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain('PORT="eighty"');
+    expect(message).toContain('MAX_TEXTS_PER_REQUEST="0"');
+    expect(message).toContain('LOG_LEVEL="loud"');
+    expect(message).toContain('MODEL_VERSION must be an integer version folder name');
+  });
+
+  it('ignores unrelated environment variables', () => {
+    expect(() => loadAppConfig({ PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
+  });
+
+  it('is documented: the README configuration table lists every variable with its default', () => {
+    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const defaults = new EnvDto() as unknown as Record<
+      string,
+      string | number | boolean | undefined
+    >;
+    for (const name of [...Object.keys(defaults), 'MODEL_VERSION']) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${name}\` |`));
+      expect({ name, row }).toEqual({ name, row: expect.any(String) });
+      if (defaults[name] !== undefined) expect(row).toContain(`\`${String(defaults[name])}\``);
+    }
+  });
+});

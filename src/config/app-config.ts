@@ -1,0 +1,97 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { EnvDto, LogLevel } from './env.dto';
+
+/** Injection token for the typed, validated configuration. */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export interface AppConfig {
+  http: {
+    host: string;
+    port: number;
+    maxBodyBytes: number;
+    retryAfterSeconds: number;
+    requestTimeoutMs: number;
+    shutdownGraceMs: number;
+  };
+  model: {
+    dir: string;
+    name: string;
+    version?: string;
+    intraOpThreads: number;
+    requireChecksums: boolean;
+    warmupText: string;
+  };
+  limits: {
+    maxTextsPerRequest: number;
+    maxCharsPerText: number;
+    maxSentencesPerRequest: number;
+    inferenceBatchSize: number;
+  };
+  logging: { dir: string; level: LogLevel; stdout: boolean; predictionText: boolean };
+  metrics: { windowSize: number; maxHeapBytes: number };
+  drift: { windowSize: number; minSamples: number; threshold: number };
+}
+
+export class InvalidConfigError extends Error {}
+
+/**
+ * Validates the environment once and turns it into a typed config.
+ * Fails fast with one line per bad variable so a broken deployment says what to fix.
+ */
+export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const known = Object.keys(new EnvDto());
+  const raw = Object.fromEntries(
+    Object.entries(env).filter(
+      ([key, value]) => (known.includes(key) || key === 'MODEL_VERSION') && value !== '',
+    ),
+  );
+  const dto = plainToInstance(EnvDto, raw);
+  const errors = validateSync(dto, { whitelist: true });
+  if (errors.length > 0) {
+    const lines = errors.map(
+      (e) =>
+        `${e.property}=${JSON.stringify(env[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+    );
+    throw new InvalidConfigError(`Invalid environment configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return {
+    http: {
+      host: dto.HOST,
+      port: dto.PORT,
+      maxBodyBytes: dto.MAX_BODY_BYTES,
+      retryAfterSeconds: dto.RETRY_AFTER_SECONDS,
+      requestTimeoutMs: dto.REQUEST_TIMEOUT_MS,
+      shutdownGraceMs: dto.SHUTDOWN_GRACE_MS,
+    },
+    model: {
+      dir: dto.MODEL_DIR,
+      name: dto.MODEL_NAME,
+      version: dto.MODEL_VERSION,
+      intraOpThreads: dto.ORT_INTRA_OP_THREADS,
+      requireChecksums: dto.REQUIRE_CHECKSUMS,
+      warmupText: dto.WARMUP_TEXT,
+    },
+    limits: {
+      maxTextsPerRequest: dto.MAX_TEXTS_PER_REQUEST,
+      maxCharsPerText: dto.MAX_CHARS_PER_TEXT,
+      maxSentencesPerRequest: dto.MAX_SENTENCES_PER_REQUEST,
+      inferenceBatchSize: dto.INFERENCE_BATCH_SIZE,
+    },
+    logging: {
+      dir: dto.LOG_DIR,
+      level: dto.LOG_LEVEL,
+      stdout: dto.LOG_STDOUT,
+      predictionText: dto.LOG_PREDICTION_TEXT,
+    },
+    metrics: {
+      windowSize: dto.METRICS_WINDOW_SIZE,
+      maxHeapBytes: dto.HEALTH_MAX_HEAP_MB * 1024 * 1024,
+    },
+    drift: {
+      windowSize: dto.DRIFT_WINDOW_SIZE,
+      minSamples: dto.DRIFT_MIN_SAMPLES,
+      threshold: dto.DRIFT_THRESHOLD,
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+
+/** Environment variables arrive as strings; "true"/"1"/"yes" mean true, everything else false. */
+const toBoolean = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? ['true', '1', 'yes'].includes(value.trim().toLowerCase()) : value;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Every setting the service reads from the environment, with its default.
+ * Property names are the variable names so validation errors name the variable.
+ * The README configuration table mirrors this class.
+ */
+export class EnvDto {
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT = 8000;
+  @IsString() @IsNotEmpty() HOST = '0.0.0.0';
+
+  @IsString() @IsNotEmpty() MODEL_DIR = 'models';
+  @IsString() @Matches(/^[A-Za-z0-9._-]+$/) MODEL_NAME = 'en-hi';
+  @IsOptional()
+  @Matches(/^\d+$/, { message: 'MODEL_VERSION must be an integer version folder name' })
+  MODEL_VERSION?: string;
+  /** 0 lets onnxruntime pick (one thread per physical core). */
+  @Type(() => Number) @IsInt() @Min(0) @Max(256) ORT_INTRA_OP_THREADS = 0;
+  @Transform(toBoolean) @IsBoolean() REQUIRE_CHECKSUMS = true;
+  @IsString() @IsNotEmpty() WARMUP_TEXT = 'Hello world.';
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(1024) MAX_TEXTS_PER_REQUEST = 32;
+  @Type(() => Number) @IsInt() @Min(1) @Max(100000) MAX_CHARS_PER_TEXT = 5000;
+  /** Sentences over all texts of one request: bounds the work a single request can cause. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100000) MAX_SENTENCES_PER_REQUEST = 256;
+  @Type(() => Number) @IsInt() @Min(1024) MAX_BODY_BYTES = 1048576;
+  /** Sentences decoded together in one forward pass; larger requests are split into groups. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1024) INFERENCE_BATCH_SIZE = 32;
+  @Type(() => Number) @IsInt() @Min(1) @Max(3600) RETRY_AFTER_SECONDS = 5;
+  @Type(() => Number) @IsInt() @Min(100) REQUEST_TIMEOUT_MS = 120000;
+  /** On shutdown, readiness reports 503 this long before the server stops accepting requests. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(600000) SHUTDOWN_GRACE_MS = 0;
+
+  @IsString() @IsNotEmpty() LOG_DIR = 'logs';
+  @IsIn(LOG_LEVELS) LOG_LEVEL: LogLevel = 'info';
+  @Transform(toBoolean) @IsBoolean() LOG_STDOUT = true;
+  @Transform(toBoolean) @IsBoolean() LOG_PREDICTION_TEXT = false;
+
+  @Type(() => Number) @IsInt() @Min(10) @Max(1000000) METRICS_WINDOW_SIZE = 1000;
+  @Type(() => Number) @IsInt() @Min(64) HEALTH_MAX_HEAP_MB = 4096;
+
+  @Type(() => Number) @IsInt() @Min(10) @Max(1000000) DRIFT_WINDOW_SIZE = 500;
+  @Type(() => Number) @IsInt() @Min(1) DRIFT_MIN_SAMPLES = 50;
+  @Type(() => Number) @IsNumber() @Min(0) DRIFT_THRESHOLD = 0.2;
+}

@@ -1,0 +1,51 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  HealthCheck,
+  HealthCheckResult,
+  HealthCheckService,
+  MemoryHealthIndicator,
+} from '@nestjs/terminus';
+import { ROUTES } from '../app.routes';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { ModelHealthIndicator } from '../model/model.health';
+
+@ApiTags('health')
+@Controller(ROUTES.health)
+export class HealthController {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly health: HealthCheckService,
+    private readonly model: ModelHealthIndicator,
+    private readonly memory: MemoryHealthIndicator,
+  ) {}
+
+  @Get()
+  @HealthCheck()
+  @ApiOperation({ summary: 'Overall health: model ready and heap below HEALTH_MAX_HEAP_MB' })
+  check(): Promise<HealthCheckResult> {
+    return this.health.check([
+      () => this.model.isReady(),
+      () => this.memory.checkHeap('memory_heap', this.config.metrics.maxHeapBytes),
+    ]);
+  }
+
+  @Get('live')
+  @HealthCheck()
+  @ApiOperation({
+    summary: 'Liveness: the process serves HTTP (200 even while the model loads or has failed)',
+  })
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  @ApiOperation({
+    summary:
+      'Readiness: model loaded, checksums verified, warm-up succeeded; 503 with the reason otherwise',
+  })
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.model.isReady()]);
+  }
+}

@@ -1,0 +1,79 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { MAX_BEAM_SIZE, MAX_NEW_TOKENS_CAP } from '../generation-settings';
+import { IsTextInput } from './is-text-input.validator';
+
+export class TranslateRequestDto {
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    example: ['Hello.', 'Good night.'],
+    description:
+      'One English text or a list. Each text is split into sentences and all sentences are ' +
+      'translated as one batch. Limits: MAX_TEXTS_PER_REQUEST texts, MAX_CHARS_PER_TEXT characters each.',
+  })
+  @IsTextInput()
+  text: string | string[];
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_BEAM_SIZE,
+    example: 1,
+    description: '1 = greedy; default from the model generation_config.json (num_beams)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_BEAM_SIZE)
+  beam_size?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_NEW_TOKENS_CAP,
+    example: 64,
+    description: 'Generated tokens per sentence; default from generation_config.json',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_NEW_TOKENS_CAP)
+  max_new_tokens?: number;
+
+  @ApiPropertyOptional({ example: 'en-hi', description: 'Must name the served model (MODEL_NAME)' })
+  @IsOptional()
+  @IsString()
+  model?: string;
+
+  @ApiPropertyOptional({ example: '1', description: 'Must be the loaded version when given' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d+$/, { message: 'version must be an integer version such as "1"' })
+  version?: string;
+}
+
+export class ModelRefDto {
+  @ApiProperty({ example: 'en-hi' }) name: string;
+  @ApiProperty({ example: '1' }) version: string;
+}
+
+export class TranslateResponseDto {
+  @ApiProperty({
+    example: ['नमस्ते।', 'शुभ रात्रि।'],
+    description: 'One translation per input text, in order',
+  })
+  translations: string[];
+  @ApiProperty({ type: ModelRefDto }) model: ModelRefDto;
+  @ApiProperty({ example: 12.3 }) latency_ms: number;
+}
+
+export class PredictRequestDto {
+  @ApiProperty({ example: 'hello world', description: 'One English text' })
+  @IsString()
+  @Matches(/\S/, { message: 'text must not be empty' })
+  text: string;
+}
+
+export class PredictResponseDto {
+  @ApiProperty({ example: 'नमस्ते दुनिया' }) translation: string;
+  @ApiProperty({ example: '1' }) model_version: string;
+  @ApiProperty({ example: 11.8 }) latency_ms: number;
+}

@@ -1,0 +1,79 @@
+import { MarianConfig } from '../model/model-package';
+import { resolveGenerateOptions, resolveGenerationSettings } from './generation-settings';
+
+const config: MarianConfig = {
+  d_model: 512,
+  decoder_layers: 6,
+  decoder_attention_heads: 8,
+  vocab_size: 61950,
+  pad_token_id: 61949,
+  eos_token_id: 0,
+  decoder_start_token_id: 61949,
+  bad_words_ids: [[61949]],
+  max_position_embeddings: 512,
+  max_length: 512,
+  num_beams: 4,
+};
+
+describe('generation settings', () => {
+  it('reads ids and defaults from config.json when generation_config.json is absent', () => {
+    const s = resolveGenerationSettings(config, undefined, 512);
+    expect(s).toMatchObject({
+      decoderStartTokenId: 61949,
+      eosTokenIds: [0],
+      padTokenId: 61949,
+      badWordsIds: [[61949]],
+      defaultBeamSize: 4,
+      defaultMaxNewTokens: 511,
+      lengthPenalty: 1,
+      maxSourceTokens: 512,
+      numHeads: 8,
+      headDim: 64,
+    });
+  });
+
+  it('prefers generation_config.json and ignores sentinel tokenizer limits', () => {
+    const s = resolveGenerationSettings(
+      config,
+      { num_beams: 2, max_new_tokens: 64, length_penalty: 0.6, eos_token_id: [0, 5] },
+      1e30,
+    );
+    expect(s).toMatchObject({
+      defaultBeamSize: 2,
+      defaultMaxNewTokens: 64,
+      lengthPenalty: 0.6,
+      eosTokenIds: [0, 5],
+    });
+    expect(s.maxSourceTokens).toBe(512);
+  });
+
+  it('falls back to pad as decoder start (Marian convention)', () => {
+    const { decoder_start_token_id: _drop, ...noStart } = config;
+    expect(resolveGenerationSettings(noStart, undefined).decoderStartTokenId).toBe(61949);
+  });
+
+  it('caps generation by the decoder position table', () => {
+    const s = resolveGenerationSettings(
+      { ...config, max_position_embeddings: 32 },
+      { max_new_tokens: 200 },
+    );
+    expect(s.maxNewTokensLimit).toBe(32);
+    expect(s.defaultMaxNewTokens).toBe(32);
+    expect(resolveGenerateOptions(s, { maxNewTokens: 500 }).maxNewTokens).toBe(32);
+  });
+
+  it('request options override defaults within the API caps', () => {
+    const s = resolveGenerationSettings(config, { num_beams: 3, max_new_tokens: 40 });
+    expect(resolveGenerateOptions(s, {})).toEqual({
+      beamSize: 3,
+      maxNewTokens: 40,
+      lengthPenalty: 1,
+    });
+    expect(resolveGenerateOptions(s, { beamSize: 1, maxNewTokens: 5 })).toEqual({
+      beamSize: 1,
+      maxNewTokens: 5,
+      lengthPenalty: 1,
+    });
+    expect(resolveGenerateOptions(s, { beamSize: 50 }).beamSize).toBe(8);
+  });
+});

@@ -1,0 +1,81 @@
+import { GenerationConfigFile, MarianConfig, ModelPackageError } from '../model/model-package';
+
+/** The public API caps; the model's own limits may lower them further. */
+export const MAX_BEAM_SIZE = 8;
+export const MAX_NEW_TOKENS_CAP = 512;
+const FALLBACK_MAX_NEW_TOKENS = 256;
+
+/** Ids and defaults the decoder loop needs, merged from config.json and generation_config.json. */
+export interface GenerationSettings {
+  decoderStartTokenId: number;
+  eosTokenIds: number[];
+  padTokenId: number;
+  badWordsIds: number[][];
+  defaultBeamSize: number;
+  defaultMaxNewTokens: number;
+  lengthPenalty: number;
+  /** Source length the encoder accepts (position table size), including `</s>`. */
+  maxSourceTokens: number;
+  /** Decoder positions available for generated tokens. */
+  maxNewTokensLimit: number;
+  numHeads: number;
+  headDim: number;
+}
+
+export interface GenerateOptions {
+  beamSize: number;
+  maxNewTokens: number;
+  lengthPenalty: number;
+}
+
+const asList = (v: number | number[] | undefined): number[] | undefined =>
+  v === undefined ? undefined : Array.isArray(v) ? v : [v];
+
+export function resolveGenerationSettings(
+  config: MarianConfig,
+  generation: GenerationConfigFile | undefined,
+  tokenizerMaxLength?: number,
+): GenerationSettings {
+  const gen = generation ?? {};
+  const positions = config.max_position_embeddings ?? Number.MAX_SAFE_INTEGER;
+  // Tokenizers often carry a huge sentinel (1e30) for "no limit": only trust sane values.
+  const tokenizerLimit =
+    tokenizerMaxLength !== undefined && tokenizerMaxLength < 1e9 ? tokenizerMaxLength : Infinity;
+  const maxNewTokensLimit = Math.min(MAX_NEW_TOKENS_CAP, positions);
+  const configuredMaxNew =
+    gen.max_new_tokens ?? (gen.max_length ?? config.max_length ?? FALLBACK_MAX_NEW_TOKENS + 1) - 1;
+  const beams = gen.num_beams ?? config.num_beams ?? 1;
+  const settings: GenerationSettings = {
+    decoderStartTokenId:
+      gen.decoder_start_token_id ?? config.decoder_start_token_id ?? config.pad_token_id,
+    eosTokenIds: asList(gen.eos_token_id) ?? [config.eos_token_id],
+    padTokenId: gen.pad_token_id ?? config.pad_token_id,
+    badWordsIds: gen.bad_words_ids ?? config.bad_words_ids ?? [],
+    defaultBeamSize: Math.min(Math.max(1, beams), MAX_BEAM_SIZE),
+    defaultMaxNewTokens: Math.min(Math.max(1, configuredMaxNew), maxNewTokensLimit),
+    lengthPenalty: gen.length_penalty ?? config.length_penalty ?? 1.0,
+    maxSourceTokens: Math.min(positions, tokenizerLimit),
+    maxNewTokensLimit,
+    numHeads: config.decoder_attention_heads,
+    headDim: config.d_model / config.decoder_attention_heads,
+  };
+  if (settings.maxSourceTokens < 2) {
+    throw new ModelPackageError('max_position_embeddings is too small to encode any text');
+  }
+  return settings;
+}
+
+/** Request options over model defaults, clamped to what the model can represent. */
+export function resolveGenerateOptions(
+  settings: GenerationSettings,
+  requested: { beamSize?: number; maxNewTokens?: number },
+): GenerateOptions {
+  return {
+    beamSize: Math.min(Math.max(1, requested.beamSize ?? settings.defaultBeamSize), MAX_BEAM_SIZE),
+    maxNewTokens: Math.min(
+      Math.max(1, requested.maxNewTokens ?? settings.defaultMaxNewTokens),
+      settings.maxNewTokensLimit,
+    ),
+    lengthPenalty: settings.lengthPenalty,
+  };
+}

@@ -1,0 +1,92 @@
+import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ROUTES } from '../app.routes';
+import { RequestId } from '../common/decorators/request-id.decorator';
+import { ERROR_RESPONSES } from '../common/error-examples';
+import {
+  PredictRequestDto,
+  PredictResponseDto,
+  TranslateRequestDto,
+  TranslateResponseDto,
+} from './dto/translate.dto';
+import { TranslationService } from './translation.service';
+
+@ApiTags('translation')
+@Controller()
+export class TranslationController {
+  constructor(private readonly translation: TranslationService) {}
+
+  @Post(ROUTES.translate)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Translate English text(s) to Hindi' })
+  @ApiBody({
+    type: TranslateRequestDto,
+    examples: {
+      single: { summary: 'One text', value: { text: 'Hello' } },
+      batch: { summary: 'Several texts', value: { text: ['Hello', 'Good night'] } },
+      beam: {
+        summary: 'Beam search with a token cap',
+        value: { text: 'How are you? I am fine.', beam_size: 4, max_new_tokens: 64 },
+      },
+    },
+  })
+  @ApiOkResponse({ type: TranslateResponseDto })
+  @ApiBadRequestResponse(ERROR_RESPONSES.badRequest)
+  @ApiNotFoundResponse(ERROR_RESPONSES.notFound)
+  @ApiPayloadTooLargeResponse(ERROR_RESPONSES.payloadTooLarge)
+  @ApiServiceUnavailableResponse(ERROR_RESPONSES.notReady)
+  async translate(
+    @Body() body: TranslateRequestDto,
+    @RequestId() requestId: string,
+  ): Promise<TranslateResponseDto> {
+    const outcome = await this.translation.translate(
+      {
+        texts: Array.isArray(body.text) ? body.text : [body.text],
+        beamSize: body.beam_size,
+        maxNewTokens: body.max_new_tokens,
+        model: body.model,
+        version: body.version,
+      },
+      { requestId, endpoint: ROUTES.translate },
+    );
+    return {
+      translations: outcome.translations,
+      model: outcome.model,
+      latency_ms: outcome.latencyMs,
+    };
+  }
+
+  @Post(ROUTES.predict)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Translate one text (compatible with the original Python service)',
+  })
+  @ApiBody({ type: PredictRequestDto, examples: { hello: { value: { text: 'hello world' } } } })
+  @ApiOkResponse({ type: PredictResponseDto })
+  @ApiBadRequestResponse(ERROR_RESPONSES.badRequest)
+  @ApiPayloadTooLargeResponse(ERROR_RESPONSES.payloadTooLarge)
+  @ApiServiceUnavailableResponse(ERROR_RESPONSES.notReady)
+  async predict(
+    @Body() body: PredictRequestDto,
+    @RequestId() requestId: string,
+  ): Promise<PredictResponseDto> {
+    const outcome = await this.translation.translate(
+      { texts: [body.text] },
+      { requestId, endpoint: ROUTES.predict },
+    );
+    return {
+      translation: outcome.translations[0],
+      model_version: outcome.model.version,
+      latency_ms: outcome.latencyMs,
+    };
+  }
+}

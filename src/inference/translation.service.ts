@@ -1,0 +1,120 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { ApiError, inputLimitExceeded } from '../common/api-errors';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { PredictionLogger } from '../logging/prediction-logger.service';
+import { ServiceMetrics } from '../metrics/service-metrics';
+import { ModelService } from '../model/model.service';
+import { DriftService } from '../monitoring/drift.service';
+import { textFeatures } from '../monitoring/text-features';
+import { resolveGenerateOptions } from './generation-settings';
+import { splitSentences } from './sentence-splitter';
+
+export interface TranslationRequest {
+  texts: string[];
+  beamSize?: number;
+  maxNewTokens?: number;
+  model?: string;
+  version?: string;
+}
+
+export interface TranslationOutcome {
+  translations: string[];
+  model: { name: string; version: string };
+  latencyMs: number;
+}
+
+/** HTTP-facing translation: limits, model lookup, the translator, then metrics, drift and logs. */
+@Injectable()
+export class TranslationService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly models: ModelService,
+    private readonly metrics: ServiceMetrics,
+    private readonly drift: DriftService,
+    private readonly predictions: PredictionLogger,
+  ) {}
+
+  async translate(
+    request: TranslationRequest,
+    context: { requestId: string; endpoint: string },
+  ): Promise<TranslationOutcome> {
+    const started = performance.now();
+    this.checkLimits(request.texts);
+    const model = this.models.require(request.model, request.version);
+    const { translator } = model;
+    const options = {
+      split: true,
+      beamSize: request.beamSize,
+      maxNewTokens: request.maxNewTokens,
+      batchSize: this.config.limits.inferenceBatchSize,
+    };
+    let outcome;
+    try {
+      outcome = await translator.translateTexts(request.texts, options);
+    } catch (e) {
+      throw new ApiError(
+        HttpStatus.INTERNAL_SERVER_ERROR,
+        'inference_failed',
+        `inference failed: ${(e as Error).message}`,
+      );
+    }
+    const latencyMs = round(performance.now() - started);
+    const { results, timings } = outcome;
+    const translations = results.map((r) => r.text);
+
+    this.drift.observe(
+      request.texts.map((text) =>
+        textFeatures(
+          text,
+          translator.tokenizer.encodeWithoutSpecial(text),
+          translator.tokenizer.unkTokenId,
+        ),
+      ),
+    );
+    this.metrics.recordTranslation({
+      latencyMs,
+      timings,
+      inputTokens: results.map((r) => r.inputTokens),
+      generatedTokens: results.map((r) => r.ids.length),
+    });
+    this.predictions.log({
+      request_id: context.requestId,
+      endpoint: context.endpoint,
+      model_name: model.name,
+      model_version: model.version,
+      texts: request.texts.length,
+      input_tokens: results.reduce((n, r) => n + r.inputTokens, 0),
+      output_tokens: results.reduce((n, r) => n + r.ids.length, 0),
+      beam_size: resolveGenerateOptions(translator.settings, options).beamSize,
+      latency_ms: latencyMs,
+      source: request.texts,
+      translation: translations,
+    });
+    return { translations, model: { name: model.name, version: model.version }, latencyMs };
+  }
+
+  /** Request-size limits from the environment; the message names the limit and its variable. */
+  private checkLimits(texts: string[]): void {
+    const { maxTextsPerRequest, maxCharsPerText, maxSentencesPerRequest } = this.config.limits;
+    if (texts.length > maxTextsPerRequest) {
+      throw inputLimitExceeded(
+        `text has ${texts.length} items; at most ${maxTextsPerRequest} texts per request (MAX_TEXTS_PER_REQUEST)`,
+      );
+    }
+    const tooLong = texts.findIndex((t) => t.length > maxCharsPerText);
+    if (tooLong !== -1) {
+      throw inputLimitExceeded(
+        `text[${tooLong}] has ${texts[tooLong].length} characters; at most ${maxCharsPerText} per text (MAX_CHARS_PER_TEXT)`,
+      );
+    }
+    const sentences = texts.reduce((n, t) => n + splitSentences(t).length, 0);
+    if (sentences > maxSentencesPerRequest) {
+      throw inputLimitExceeded(
+        `the texts hold ${sentences} sentences; at most ${maxSentencesPerRequest} per request (MAX_SENTENCES_PER_REQUEST)`,
+      );
+    }
+  }
+}
+
+const round = (v: number) => Math.round(v * 10) / 10;

@@ -1,0 +1,105 @@
+import { FAKE_EOS, FAKE_PAD, FAKE_VOCAB, writeFakePackage } from '../../test/support/fake-package';
+import {
+  FakeSeq2SeqRuntime,
+  fakeSpec,
+  hashedLogits,
+} from '../../test/support/fake-seq2seq-runtime';
+import { Translator } from './translator';
+
+describe('Translator', () => {
+  let translator: Translator;
+  let runtime: FakeSeq2SeqRuntime;
+  const dir = writeFakePackage({
+    config: { max_position_embeddings: 16 },
+    generationConfig: { max_new_tokens: 12 },
+  });
+
+  beforeAll(async () => {
+    runtime = new FakeSeq2SeqRuntime(
+      fakeSpec({ vocabSize: FAKE_VOCAB, nextLogits: hashedLogits(FAKE_VOCAB, FAKE_EOS, FAKE_PAD) }),
+    );
+    translator = await Translator.load(dir, runtime, { intraOpThreads: 1 });
+  });
+
+  it('loads both graphs of the package and reads defaults from its config files', () => {
+    expect(runtime.created.map((p) => p.slice(dir.length))).toEqual([
+      '/onnx/encoder_model.onnx',
+      '/onnx/decoder_model_merged.onnx',
+    ]);
+    expect(translator.settings.defaultMaxNewTokens).toBe(12);
+    expect(translator.settings.maxSourceTokens).toBe(16);
+  });
+
+  it('decodes generated ids with the package tokenizer and keeps input order', async () => {
+    const segments = ['ab cd ef.', 'hi.', 'abc.'];
+    const { results, timings } = await translator.translateSegments(segments, { batchSize: 2 });
+    expect(results).toHaveLength(3);
+    results.forEach((r, i) => {
+      expect(r.text).toBe(translator.tokenizer.decode(r.ids));
+      expect(r.inputTokens).toBe(translator.tokenizer.encode(segments[i]).length);
+      expect(r.ids).not.toContain(FAKE_EOS);
+    });
+    expect(timings.encodeMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('gives identical results whatever the batch size', async () => {
+    const segments = ['one.', 'two words.', 'three words here.', 'four words in here.', 'x'];
+    const one = await translator.translateSegments(segments, { batchSize: 1 });
+    const all = await translator.translateSegments(segments, { batchSize: 32 });
+    const beamOne = await translator.translateSegments(segments, { batchSize: 1, beamSize: 3 });
+    const beamAll = await translator.translateSegments(segments, { batchSize: 32, beamSize: 3 });
+    expect(all.results).toEqual(one.results);
+    expect(beamAll.results).toEqual(beamOne.results);
+  });
+
+  it('splits texts into sentences, translates them together and joins them back', async () => {
+    const texts = ['Hello there. How are you?', 'fine.'];
+    const joint = await translator.translateTexts(texts, { split: true, batchSize: 8 });
+    const parts = await translator.translateSegments(['Hello there.', 'How are you?', 'fine.'], {
+      batchSize: 8,
+    });
+    expect(joint.results[0].segments).toBe(2);
+    expect(joint.results[0].ids).toEqual([...parts.results[0].ids, ...parts.results[1].ids]);
+    expect(joint.results[0].text).toBe(
+      [parts.results[0].text, parts.results[1].text].filter((t) => t !== '').join(' '),
+    );
+    expect(joint.results[1].ids).toEqual(parts.results[2].ids);
+
+    const unsplit = await translator.translateTexts(texts, { split: false, batchSize: 8 });
+    expect(unsplit.results[0].segments).toBe(1);
+  });
+
+  it('returns empty output for blank text without running the model', async () => {
+    const before = runtime.decoderRuns;
+    const { results } = await translator.translateTexts(['', '   '], { split: true, batchSize: 4 });
+    expect(results.map((r) => [r.text, r.ids, r.inputTokens])).toEqual([
+      ['', [], 0],
+      ['', [], 0],
+    ]);
+    expect(runtime.decoderRuns).toBe(before);
+  });
+
+  it('truncates sources longer than the position table, keeping </s> last', async () => {
+    const long = 'abcdefghij abcdefghij abcdefghij';
+    const { results } = await translator.translateSegments([long], { batchSize: 1 });
+    expect(results[0].truncated).toBe(true);
+    expect(results[0].inputTokens).toBe(16);
+  });
+
+  it('honours max_new_tokens', async () => {
+    const { results } = await translator.translateSegments(['abc def ghi jkl mno.'], {
+      batchSize: 1,
+      maxNewTokens: 2,
+    });
+    expect(results[0].ids.length).toBeLessThanOrEqual(2);
+  });
+
+  it('releases its sessions on dispose', async () => {
+    const rt = new FakeSeq2SeqRuntime(
+      fakeSpec({ vocabSize: FAKE_VOCAB, nextLogits: hashedLogits(FAKE_VOCAB, FAKE_EOS, FAKE_PAD) }),
+    );
+    const t = await Translator.load(dir, rt, { intraOpThreads: 0 });
+    await t.dispose();
+    expect(rt.released).toHaveLength(2);
+  });
+});

@@ -1,0 +1,189 @@
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  GenerationConfigFile,
+  MarianConfig,
+  PACKAGE_FILES,
+  readJson,
+  readOptionalJson,
+  validateMarianConfig,
+} from '../model/model-package';
+import { ModelRuntime, RuntimeSession, SessionOptions } from '../model/model-runtime.port';
+import {
+  GenerationSettings,
+  resolveGenerateOptions,
+  resolveGenerationSettings,
+} from './generation-settings';
+import { MarianTokenizer } from './marian-tokenizer';
+import { joinSentences, splitSentences } from './sentence-splitter';
+import { Seq2SeqGenerator } from './seq2seq-generator';
+
+export interface TranslateOptions {
+  beamSize?: number;
+  maxNewTokens?: number;
+  /** sentences per forward pass */
+  batchSize: number;
+}
+
+export interface SegmentTranslation {
+  text: string;
+  /** generated ids without decoder start and `</s>` */
+  ids: number[];
+  /** source tokens fed to the encoder, `</s>` included */
+  inputTokens: number;
+  /** true when the source was cut to the model's maximum length */
+  truncated: boolean;
+}
+
+export interface TextTranslation extends SegmentTranslation {
+  segments: number;
+}
+
+export interface StageTimings {
+  tokenizeMs: number;
+  encodeMs: number;
+  decodeMs: number;
+  detokenizeMs: number;
+}
+
+export interface TranslationBatchResult<T> {
+  results: T[];
+  timings: StageTimings;
+}
+
+/**
+ * Everything between text and text for one model version: tokenizer, sentence splitting,
+ * length-sorted batching and the generator. Used by the HTTP service and the eval CLI alike.
+ */
+export class Translator {
+  private constructor(
+    readonly tokenizer: MarianTokenizer,
+    readonly generator: Seq2SeqGenerator,
+    readonly config: MarianConfig,
+    readonly generationConfig: GenerationConfigFile | undefined,
+    private readonly sessions: RuntimeSession[],
+  ) {}
+
+  get settings(): GenerationSettings {
+    return this.generator.settings;
+  }
+
+  static async load(
+    versionDir: string,
+    runtime: ModelRuntime,
+    options: SessionOptions,
+  ): Promise<Translator> {
+    const config = await readJson<MarianConfig>(path.join(versionDir, PACKAGE_FILES.config));
+    validateMarianConfig(config);
+    const generationConfig = await readOptionalJson<GenerationConfigFile>(
+      path.join(versionDir, PACKAGE_FILES.generationConfig),
+    );
+    const tokenizer = await MarianTokenizer.fromDir(versionDir);
+    const settings = resolveGenerationSettings(
+      config,
+      generationConfig,
+      tokenizer.config.model_max_length,
+    );
+    const encoder = await runtime.createSession(
+      path.join(versionDir, PACKAGE_FILES.encoder),
+      options,
+    );
+    const sessions = [encoder];
+    try {
+      const decoder = await runtime.createSession(
+        path.join(versionDir, PACKAGE_FILES.decoder),
+        options,
+      );
+      sessions.push(decoder);
+      const generator = new Seq2SeqGenerator(encoder, decoder, settings);
+      return new Translator(tokenizer, generator, config, generationConfig, sessions);
+    } catch (e) {
+      await Promise.all(sessions.map((s) => s.release()));
+      throw e;
+    }
+  }
+
+  /** Translates each segment as given (no sentence splitting), in input order. */
+  async translateSegments(
+    segments: string[],
+    options: TranslateOptions,
+  ): Promise<TranslationBatchResult<SegmentTranslation>> {
+    const generate = resolveGenerateOptions(this.settings, options);
+    const timings: StageTimings = { tokenizeMs: 0, encodeMs: 0, decodeMs: 0, detokenizeMs: 0 };
+    const results: SegmentTranslation[] = segments.map(() => ({
+      text: '',
+      ids: [],
+      inputTokens: 0,
+      truncated: false,
+    }));
+
+    let t0 = performance.now();
+    const encoded = segments.map((s) =>
+      s.trim() === '' ? { ids: [], truncated: false } : this.encodeSource(s),
+    );
+    timings.tokenizeMs += performance.now() - t0;
+
+    // Sorting by length keeps padding small; each group is one forward pass.
+    const order = encoded
+      .map((e, index) => ({ index, length: e.ids.length }))
+      .filter((e) => e.length > 0)
+      .sort((a, b) => a.length - b.length || a.index - b.index)
+      .map((e) => e.index);
+    for (let i = 0; i < order.length; i += options.batchSize) {
+      const group = order.slice(i, i + options.batchSize);
+      const { sequences, timings: g } = await this.generator.generate(
+        group.map((index) => encoded[index].ids),
+        generate,
+      );
+      timings.encodeMs += g.encodeMs;
+      timings.decodeMs += g.decodeMs;
+      t0 = performance.now();
+      group.forEach((index, j) => {
+        results[index] = {
+          text: this.tokenizer.decode(sequences[j]),
+          ids: sequences[j],
+          inputTokens: encoded[index].ids.length,
+          truncated: encoded[index].truncated,
+        };
+      });
+      timings.detokenizeMs += performance.now() - t0;
+    }
+    return { results, timings };
+  }
+
+  /**
+   * Translates whole texts: each is split into sentences (unless `split` is false), all
+   * sentences of all texts are decoded together, and each text's sentences are joined again.
+   */
+  async translateTexts(
+    texts: string[],
+    options: TranslateOptions & { split: boolean },
+  ): Promise<TranslationBatchResult<TextTranslation>> {
+    const segmentsPerText = texts.map((t) => (options.split ? splitSentences(t) : [t]));
+    const { results, timings } = await this.translateSegments(segmentsPerText.flat(), options);
+    let next = 0;
+    const translated = segmentsPerText.map((segments) => {
+      const parts = results.slice(next, (next += segments.length));
+      return {
+        text: joinSentences(parts.map((p) => p.text).filter((t) => t !== '')),
+        ids: parts.flatMap((p) => p.ids),
+        inputTokens: parts.reduce((n, p) => n + p.inputTokens, 0),
+        truncated: parts.some((p) => p.truncated),
+        segments: segments.length,
+      };
+    });
+    return { results: translated, timings };
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.sessions.map((s) => s.release()));
+  }
+
+  /** Source ids, cut to the encoder's position limit with `</s>` kept last. */
+  private encodeSource(text: string): { ids: number[]; truncated: boolean } {
+    const ids = this.tokenizer.encode(text);
+    const max = this.settings.maxSourceTokens;
+    if (ids.length <= max) return { ids, truncated: false };
+    return { ids: [...ids.slice(0, max - 1), ids[ids.length - 1]], truncated: true };
+  }
+}

@@ -1,0 +1,34 @@
+import type { IncomingMessage } from 'node:http';
+import * as path from 'node:path';
+import type { Params } from 'nestjs-pino';
+import pino from 'pino';
+import type { AppConfig } from '../config/app-config';
+import { requestIdFor } from './request-id';
+
+/** Probe and scrape traffic is frequent and uninteresting in logs. */
+const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
+
+/**
+ * nestjs-pino options: JSON lines to stdout and LOG_DIR/app.log; every line written while
+ * serving a request carries its `request_id`.
+ */
+export function loggerOptions(config: AppConfig): Params {
+  const { dir, level, stdout } = config.logging;
+  const file = pino.destination({ dest: path.join(dir, 'app.log'), mkdir: true, sync: false });
+  const streams: pino.StreamEntry[] = [{ level: 'trace', stream: file }];
+  if (stdout) streams.push({ level: 'trace', stream: process.stdout });
+  return {
+    pinoHttp: [
+      {
+        level,
+        genReqId: requestIdFor,
+        quietReqLogger: true,
+        customAttributeKeys: { reqId: 'request_id' },
+        autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
+        redact: ['req.headers.authorization', 'req.headers.cookie'],
+        timestamp: pino.stdTimeFunctions.isoTime,
+      },
+      pino.multistream(streams),
+    ],
+  };
+}

@@ -1,0 +1,51 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import * as path from 'node:path';
+import pino, { Logger } from 'pino';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+
+export interface PredictionRecord {
+  request_id: string;
+  endpoint: string;
+  model_name: string;
+  model_version: string;
+  texts: number;
+  input_tokens: number;
+  output_tokens: number;
+  beam_size: number;
+  latency_ms: number;
+  /** only with LOG_PREDICTION_TEXT=true: user text can be personal data */
+  source?: string[];
+  translation?: string[];
+}
+
+/** One JSON line per served prediction in LOG_DIR/predictions.log, separate from app logs. */
+@Injectable()
+export class PredictionLogger implements OnApplicationShutdown {
+  private readonly destination: pino.DestinationStream & { flushSync(): void; end(): void };
+  private readonly logger: Logger;
+  readonly includeText: boolean;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.includeText = config.logging.predictionText;
+    // Synchronous writes: a line is on disk when the response is sent (one write per request).
+    this.destination = pino.destination({
+      dest: path.join(config.logging.dir, 'predictions.log'),
+      mkdir: true,
+      sync: true,
+    });
+    this.logger = pino(
+      { base: null, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'event' },
+      this.destination,
+    );
+  }
+
+  log(record: PredictionRecord): void {
+    const { source, translation, ...counts } = record;
+    this.logger.info(this.includeText ? { ...counts, source, translation } : counts, 'prediction');
+  }
+
+  onApplicationShutdown(): void {
+    this.destination.flushSync();
+    this.destination.end();
+  }
+}

@@ -1,0 +1,28 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { PREDICTION_PATHS } from '../app.routes';
+import { ServiceMetrics } from './service-metrics';
+
+/** The route label: the matched controller pattern, else a known POST path, else "unmatched". */
+export function routeLabel(req: Request): string {
+  const pattern = (req.route as { path?: unknown } | undefined)?.path;
+  // Middleware-only matches carry a wildcard pattern: no controller route was reached.
+  if (typeof pattern === 'string' && !pattern.includes('*')) return `${req.baseUrl}${pattern}`;
+  return PREDICTION_PATHS.has(req.path) ? req.path : 'unmatched';
+}
+
+/**
+ * Times every HTTP request, including ones rejected before a controller runs
+ * (malformed JSON, oversized bodies), labelled by the matched route pattern.
+ */
+@Injectable()
+export class HttpMetricsMiddleware implements NestMiddleware {
+  constructor(private readonly metrics: ServiceMetrics) {}
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    const end = this.metrics.startHttpRequest(req.method);
+    // Route patterns keep label cardinality bounded; unknown paths share one label.
+    res.once('close', () => end(routeLabel(req), res.statusCode));
+    next();
+  }
+}

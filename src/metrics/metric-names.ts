@@ -1,0 +1,15 @@
+/** Every custom metric the service exports; all carry model_name and model_version labels. */
+export const METRIC = {
+  httpRequestDuration: 'anuvaad_http_request_duration_seconds',
+  httpRequestsInFlight: 'anuvaad_http_requests_in_flight',
+  stageDuration: 'anuvaad_inference_stage_duration_seconds',
+  inputTokens: 'anuvaad_input_tokens',
+  generatedTokens: 'anuvaad_generated_tokens',
+  translations: 'anuvaad_translations_total',
+  errors: 'anuvaad_errors_total',
+  modelReady: 'anuvaad_model_ready',
+  driftScore: 'anuvaad_drift_score',
+  driftSignal: 'anuvaad_drift_signal',
+} as const;
+
+export const MODEL_LABELS = ['model_name', 'model_version'] as const;

@@ -1,0 +1,82 @@
+import { Test } from '@nestjs/testing';
+import { register } from 'prom-client';
+import { loadAppConfig } from '../config/app-config';
+import { ConfigModule } from '../config/config.module';
+import { METRIC } from './metric-names';
+import { MetricsModule } from './metrics.module';
+import { ServiceMetrics } from './service-metrics';
+
+describe('ServiceMetrics', () => {
+  let metrics: ServiceMetrics;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot(loadAppConfig({ MODEL_NAME: 'm', METRICS_WINDOW_SIZE: '10' })),
+        MetricsModule,
+      ],
+    }).compile();
+    metrics = moduleRef.get(ServiceMetrics);
+  });
+
+  const series = (name: string) => register.getSingleMetricAsString(name);
+
+  it('labels series with the model, moving to the version once it is known', async () => {
+    expect(await series(METRIC.modelReady)).toContain(
+      'anuvaad_model_ready{model_name="m",model_version="unresolved"} 0',
+    );
+    metrics.setModel('m', '3');
+    metrics.setModelReady(true);
+    const ready = await series(METRIC.modelReady);
+    expect(ready).toContain('anuvaad_model_ready{model_name="m",model_version="3"} 1');
+    expect(ready).not.toContain('unresolved');
+  });
+
+  it('records a translation in every per-request series and the summary window', async () => {
+    metrics.recordTranslation({
+      latencyMs: 12,
+      timings: { tokenizeMs: 1, encodeMs: 2, decodeMs: 8, detokenizeMs: 1 },
+      inputTokens: [5, 7],
+      generatedTokens: [4, 6],
+    });
+    expect(await series(METRIC.translations)).toContain(
+      'anuvaad_translations_total{model_name="m",model_version="3"} 2',
+    );
+    expect(await series(METRIC.stageDuration)).toContain(
+      'anuvaad_inference_stage_duration_seconds_sum{model_name="m",model_version="3",stage="decode"} 0.008',
+    );
+    expect(await series(METRIC.inputTokens)).toContain(
+      'anuvaad_input_tokens_sum{model_name="m",model_version="3"} 12',
+    );
+    expect(metrics.summary()).toMatchObject({ predictions: 1, errors: 0, error_rate: 0 });
+  });
+
+  it('counts errors by reason; only prediction errors enter the summary', async () => {
+    metrics.recordError('validation_failed', true);
+    metrics.recordError('route_not_found', false);
+    const errors = await series(METRIC.errors);
+    expect(errors).toContain('reason="validation_failed"} 1');
+    expect(errors).toContain('reason="route_not_found"} 1');
+    expect(metrics.summary()).toMatchObject({ predictions: 1, errors: 1, error_rate: 0.5 });
+  });
+
+  it('tracks in-flight requests and their duration by route and status', async () => {
+    const end = metrics.startHttpRequest('POST');
+    expect(await series(METRIC.httpRequestsInFlight)).toContain('} 1');
+    end('/v1/translate', 200);
+    expect(await series(METRIC.httpRequestsInFlight)).toContain('} 0');
+    expect(await series(METRIC.httpRequestDuration)).toContain(
+      'anuvaad_http_request_duration_seconds_count{model_name="m",model_version="3",method="POST",route="/v1/translate",status_code="200"} 1',
+    );
+  });
+
+  it('sets and clears the drift score', async () => {
+    metrics.setDrift(0.4, { token_length_psi: 0.4 });
+    expect(await series(METRIC.driftScore)).toContain(
+      'anuvaad_drift_score{model_name="m",model_version="3"} 0.4',
+    );
+    expect(await series(METRIC.driftSignal)).toContain('signal="token_length_psi"} 0.4');
+    metrics.setDrift(null, {});
+    expect(await series(METRIC.driftScore)).not.toContain('model_version="3"}');
+  });
+});

@@ -1,0 +1,125 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { ErrorReason } from '../common/api-errors';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import type { StageTimings } from '../inference/translator';
+import { METRIC } from './metric-names';
+import { LatencySummary, SlidingWindow, summarize } from './sliding-window';
+
+export type ModelLabels = Record<'model_name' | 'model_version', string>;
+
+export interface MetricsSummary {
+  predictions: number;
+  errors: number;
+  error_rate: number;
+  uptime_seconds: number;
+  latency_ms: LatencySummary;
+}
+
+/**
+ * One place that records everything: Prometheus series for scraping, plus the in-process
+ * counters and latency window behind /metrics/summary.
+ */
+@Injectable()
+export class ServiceMetrics {
+  private labels: ModelLabels;
+  private readonly startedAt = Date.now();
+  private readonly latencies: SlidingWindow;
+  private predictions = 0;
+  private predictionErrors = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectMetric(METRIC.httpRequestDuration) private readonly httpDuration: Histogram<string>,
+    @InjectMetric(METRIC.httpRequestsInFlight) private readonly inFlight: Gauge<string>,
+    @InjectMetric(METRIC.stageDuration) private readonly stageDuration: Histogram<string>,
+    @InjectMetric(METRIC.inputTokens) private readonly inputTokens: Histogram<string>,
+    @InjectMetric(METRIC.generatedTokens) private readonly generatedTokens: Histogram<string>,
+    @InjectMetric(METRIC.translations) private readonly translations: Counter<string>,
+    @InjectMetric(METRIC.errors) private readonly errors: Counter<string>,
+    @InjectMetric(METRIC.modelReady) private readonly modelReady: Gauge<string>,
+    @InjectMetric(METRIC.driftScore) private readonly driftScore: Gauge<string>,
+    @InjectMetric(METRIC.driftSignal) private readonly driftSignal: Gauge<string>,
+  ) {
+    this.labels = { model_name: config.model.name, model_version: 'unresolved' };
+    this.latencies = new SlidingWindow(config.metrics.windowSize);
+    this.modelReady.set(this.labels, 0);
+  }
+
+  get modelLabels(): ModelLabels {
+    return this.labels;
+  }
+
+  /** Called once the version folder is known, so every later series carries it. */
+  setModel(name: string, version: string): void {
+    this.modelReady.remove(this.labels);
+    this.labels = { model_name: name, model_version: version };
+    this.modelReady.set(this.labels, 0);
+  }
+
+  setModelReady(ready: boolean): void {
+    this.modelReady.set(this.labels, ready ? 1 : 0);
+  }
+
+  /** Returns a function that ends the request's in-flight span and observes its duration. */
+  startHttpRequest(method: string): (route: string, statusCode: number) => void {
+    const labels = this.labels;
+    this.inFlight.inc(labels);
+    const end = this.httpDuration.startTimer({ ...labels, method });
+    return (route, statusCode) => {
+      this.inFlight.dec(labels);
+      end({ route, status_code: String(statusCode) });
+    };
+  }
+
+  recordTranslation(args: {
+    latencyMs: number;
+    timings: StageTimings;
+    inputTokens: number[];
+    generatedTokens: number[];
+  }): void {
+    const { timings } = args;
+    const stages: [string, number][] = [
+      ['tokenize', timings.tokenizeMs],
+      ['encode', timings.encodeMs],
+      ['decode', timings.decodeMs],
+      ['detokenize', timings.detokenizeMs],
+    ];
+    for (const [stage, ms] of stages)
+      this.stageDuration.observe({ ...this.labels, stage }, ms / 1000);
+    args.inputTokens.forEach((n) => this.inputTokens.observe(this.labels, n));
+    args.generatedTokens.forEach((n) => this.generatedTokens.observe(this.labels, n));
+    this.translations.inc(this.labels, args.inputTokens.length);
+    this.predictions++;
+    this.latencies.push(args.latencyMs);
+  }
+
+  /** Counts an error response; `prediction` marks failures of the translate endpoints. */
+  recordError(reason: ErrorReason, prediction: boolean): void {
+    this.errors.inc({ ...this.labels, reason });
+    if (prediction) this.predictionErrors++;
+  }
+
+  setDrift(score: number | null, signals: Record<string, number>): void {
+    if (score === null) {
+      this.driftScore.remove(this.labels);
+    } else {
+      this.driftScore.set(this.labels, score);
+    }
+    for (const [signal, value] of Object.entries(signals)) {
+      this.driftSignal.set({ ...this.labels, signal }, value);
+    }
+  }
+
+  summary(): MetricsSummary {
+    const total = this.predictions + this.predictionErrors;
+    return {
+      predictions: this.predictions,
+      errors: this.predictionErrors,
+      error_rate: total === 0 ? 0 : Math.round((this.predictionErrors / total) * 1e6) / 1e6,
+      uptime_seconds: Math.round((Date.now() - this.startedAt) / 10) / 100,
+      latency_ms: summarize(this.latencies),
+    };
+  }
+}

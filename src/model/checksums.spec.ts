@@ -1,0 +1,64 @@
+import { appendFileSync, mkdtempSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { writeChecksums, writeFakePackage } from '../../test/support/fake-package';
+import { ChecksumError, parseChecksums, sha256File, verifyChecksums } from './checksums';
+
+describe('checksums', () => {
+  it('parses sha256sum output, text and binary mode', () => {
+    const a = 'a'.repeat(64);
+    const b = 'B'.repeat(64);
+    expect(parseChecksums(`${a}  onnx/x.onnx\n${b} *./config.json\n\n`)).toEqual({
+      'onnx/x.onnx': a,
+      'config.json': 'b'.repeat(64),
+    });
+  });
+
+  it('rejects malformed lines and paths leaving the package', () => {
+    expect(() => parseChecksums('abc  file')).toThrow(/line 1/);
+    expect(() => parseChecksums(`${'a'.repeat(64)}  ../etc/passwd`)).toThrow(/outside/);
+    expect(() => parseChecksums(`${'a'.repeat(64)}  /etc/passwd`)).toThrow(/outside/);
+  });
+
+  it('hashes files like sha256sum', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sha-'));
+    writeFileSync(path.join(dir, 'f'), 'abc');
+    expect(await sha256File(path.join(dir, 'f'))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+  });
+
+  it('verifies an intact package and reports unlisted files', async () => {
+    const dir = writeFakePackage();
+    writeFileSync(path.join(dir, 'extra.txt'), 'not listed');
+    const report = await verifyChecksums(dir, true);
+    expect(Object.keys(report!.files)).toContain('onnx/encoder_model.onnx');
+    expect(report!.unlisted).toEqual(['extra.txt']);
+  });
+
+  it('names the file whose content changed', async () => {
+    const dir = writeFakePackage();
+    appendFileSync(path.join(dir, 'onnx/decoder_model_merged.onnx'), 'tampered');
+    await expect(verifyChecksums(dir, true)).rejects.toThrow(
+      /checksum mismatch for onnx\/decoder_model_merged\.onnx/,
+    );
+  });
+
+  it('fails on a listed file that is missing', async () => {
+    const dir = writeFakePackage();
+    unlinkSync(path.join(dir, 'metrics.json'));
+    await expect(verifyChecksums(dir, true)).rejects.toThrow(
+      /metrics\.json is listed .* but missing/,
+    );
+  });
+
+  it('requires the list unless told otherwise', async () => {
+    const dir = writeFakePackage({ withChecksums: false });
+    await expect(verifyChecksums(dir, true)).rejects.toBeInstanceOf(ChecksumError);
+    await expect(verifyChecksums(dir, false)).resolves.toBeUndefined();
+    writeFileSync(path.join(dir, 'checksums.sha256'), '\n');
+    await expect(verifyChecksums(dir, false)).rejects.toThrow(/lists no files/);
+    writeChecksums(dir);
+    await expect(verifyChecksums(dir, true)).resolves.toBeDefined();
+  });
+});

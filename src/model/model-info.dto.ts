@@ -1,0 +1,78 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+export class ModelSummaryDto {
+  @ApiProperty({ example: 'en-hi' }) name: string;
+  @ApiProperty({
+    example: '1',
+    nullable: true,
+    type: String,
+    description: 'Version being served (or loading)',
+  })
+  version: string | null;
+  @ApiProperty({ enum: ['loading', 'ready', 'failed'], example: 'ready' }) state: string;
+  @ApiPropertyOptional({ example: 'checksum mismatch for onnx/encoder_model.onnx: …' })
+  reason?: string;
+  @ApiProperty({ example: ['1'], description: 'Integer version folders found on disk' })
+  versions_available: string[];
+}
+
+export class ModelListDto {
+  @ApiProperty({ type: [ModelSummaryDto] }) models: ModelSummaryDto[];
+}
+
+export class ChecksumInfoDto {
+  @ApiProperty({ example: true }) verified: boolean;
+  @ApiProperty({
+    example: {
+      'onnx/encoder_model.onnx': '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    },
+    description: 'Relative path → sha256 as listed in checksums.sha256 (all verified)',
+  })
+  files: Record<string, string>;
+  @ApiProperty({
+    example: [],
+    description: 'Files in the package that checksums.sha256 does not list',
+  })
+  unlisted: string[];
+}
+
+export class GenerationDefaultsDto {
+  @ApiProperty({ example: 4 }) beam_size: number;
+  @ApiProperty({ example: 256 }) max_new_tokens: number;
+  @ApiProperty({ example: 1.0 }) length_penalty: number;
+  @ApiProperty({
+    example: 512,
+    description: 'Longest accepted source in tokens; longer sentences are truncated',
+  })
+  max_source_tokens: number;
+  @ApiProperty({ example: 7999 }) decoder_start_token_id: number;
+  @ApiProperty({ example: [0] }) eos_token_ids: number[];
+  @ApiProperty({ example: 7999 }) pad_token_id: number;
+}
+
+export class ModelDetailDto extends ModelSummaryDto {
+  @ApiProperty({ example: '2026-11-27T06:00:00.000Z', description: 'When the state last changed' })
+  since: string;
+  @ApiPropertyOptional({ example: 'models/en-hi/1' }) path?: string;
+  @ApiPropertyOptional({ example: 'onnxruntime-node 1.30.0 (cpu)' }) runtime?: string;
+  @ApiPropertyOptional({ example: 412.5 }) load_ms?: number;
+  @ApiPropertyOptional({ example: 35.2 }) warmup_ms?: number;
+  @ApiPropertyOptional({ type: GenerationDefaultsDto }) generation?: GenerationDefaultsDto;
+  @ApiPropertyOptional({
+    example: { model_type: 'marian', d_model: 256, decoder_layers: 3, vocab_size: 8000 },
+    description: 'config.json of the loaded version',
+  })
+  config?: Record<string, unknown>;
+  @ApiPropertyOptional({
+    example: { num_beams: 4, max_new_tokens: 256 },
+    description: 'generation_config.json',
+  })
+  generation_config?: Record<string, unknown>;
+  @ApiPropertyOptional({
+    example: { dev_bleu: 12.3, dev_chrf: 38.1 },
+    description: 'metrics.json of the loaded version (free-form)',
+  })
+  metrics?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: ChecksumInfoDto }) checksums?: ChecksumInfoDto;
+  @ApiProperty({ example: true }) drift_profile: boolean;
+}

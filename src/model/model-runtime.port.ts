@@ -1,0 +1,52 @@
+/**
+ * The port between the service and whatever executes the ONNX graphs.
+ * Only the onnxruntime adapter knows about onnxruntime-node; everything else
+ * (generator, model service, tests with fakes) speaks these plain types.
+ */
+export const MODEL_RUNTIME = Symbol('MODEL_RUNTIME');
+
+export type TensorType = 'int64' | 'float32' | 'bool';
+
+export interface TensorDataByType {
+  int64: BigInt64Array;
+  float32: Float32Array;
+  bool: Uint8Array;
+}
+
+export interface RuntimeTensor<T extends TensorType = TensorType> {
+  readonly type: T;
+  readonly data: TensorDataByType[T];
+  readonly dims: readonly number[];
+}
+
+export type TensorMap = Record<string, RuntimeTensor>;
+
+export interface SessionOptions {
+  /** 0 lets the runtime decide. */
+  intraOpThreads: number;
+}
+
+export interface RuntimeSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: TensorMap): Promise<TensorMap>;
+  release(): Promise<void>;
+}
+
+export interface ModelRuntime {
+  /** A short name for logs and model info, e.g. "onnxruntime-node 1.30.0 (cpu)". */
+  readonly description: string;
+  createSession(modelPath: string, options: SessionOptions): Promise<RuntimeSession>;
+}
+
+export function tensor<T extends TensorType>(
+  type: T,
+  data: TensorDataByType[T],
+  dims: readonly number[],
+): RuntimeTensor<T> {
+  const expected = dims.reduce((a, b) => a * b, 1);
+  if (data.length !== expected) {
+    throw new Error(`tensor data length ${data.length} does not match dims [${dims.join(', ')}]`);
+  }
+  return { type, data, dims };
+}

@@ -1,0 +1,54 @@
+import { Test } from '@nestjs/testing';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { ModelHealthIndicator } from './model.health';
+import { ModelService, ModelStatus } from './model.service';
+
+describe('ModelHealthIndicator', () => {
+  async function indicatorFor(status: ModelStatus) {
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        ModelHealthIndicator,
+        HealthIndicatorService,
+        { provide: ModelService, useValue: { status } },
+      ],
+    }).compile();
+    return moduleRef.get(ModelHealthIndicator);
+  }
+  const since = '2026-11-27T06:00:00.000Z';
+
+  it('is up when the model is ready', async () => {
+    const indicator = await indicatorFor({ name: 'en-hi', version: '1', state: 'ready', since });
+    expect(indicator.isReady()).toEqual({
+      model: { status: 'up', name: 'en-hi', version: '1', state: 'ready', since },
+    });
+  });
+
+  it('is down with the reason while loading or after a failure', async () => {
+    const loading = await indicatorFor({
+      name: 'en-hi',
+      state: 'loading',
+      reason: 'warming up',
+      since,
+    });
+    expect(loading.isReady()).toEqual({
+      model: {
+        status: 'down',
+        name: 'en-hi',
+        version: null,
+        state: 'loading',
+        reason: 'warming up',
+        since,
+      },
+    });
+    const failed = await indicatorFor({
+      name: 'en-hi',
+      version: '1',
+      state: 'failed',
+      reason: 'checksum mismatch',
+      since,
+    });
+    expect(failed.isReady('m')).toMatchObject({
+      m: { status: 'down', state: 'failed', reason: 'checksum mismatch' },
+    });
+  });
+});

@@ -1,0 +1,94 @@
+import { Controller, Get, Inject, Param } from '@nestjs/common';
+import {
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ROUTES } from '../app.routes';
+import { modelNotFound } from '../common/api-errors';
+import { ERROR_RESPONSES } from '../common/error-examples';
+import { ErrorResponseDto } from '../common/error-response.dto';
+import { ModelDetailDto, ModelListDto, ModelSummaryDto } from './model-info.dto';
+import { MODEL_RUNTIME, ModelRuntime } from './model-runtime.port';
+import { ModelService } from './model.service';
+
+@ApiTags('models')
+@Controller(ROUTES.models)
+export class ModelsController {
+  constructor(
+    private readonly models: ModelService,
+    @Inject(MODEL_RUNTIME) private readonly runtime: ModelRuntime,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Served models with their state and the versions found on disk' })
+  @ApiOkResponse({ type: ModelListDto })
+  async list(): Promise<ModelListDto> {
+    return { models: [await this.summary()] };
+  }
+
+  @Get(':name')
+  @ApiOperation({
+    summary:
+      'One model: state, loaded version, config, generation defaults, metrics.json, checksums',
+  })
+  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiOkResponse({ type: ModelDetailDto })
+  @ApiNotFoundResponse({
+    type: ErrorResponseDto,
+    description: 'No model of that name is served',
+    examples: { model: ERROR_RESPONSES.notFound.examples.model },
+  })
+  async detail(@Param('name') name: string): Promise<ModelDetailDto> {
+    if (name !== this.models.modelName) {
+      throw modelNotFound(
+        `model "${name}" is not served here; available: "${this.models.modelName}"`,
+      );
+    }
+    const summary = await this.summary();
+    const loaded = this.models.current;
+    if (!loaded) {
+      return { ...summary, since: this.models.status.since, drift_profile: false };
+    }
+    const s = loaded.translator.settings;
+    return {
+      ...summary,
+      since: this.models.status.since,
+      path: loaded.dir,
+      runtime: this.runtime.description,
+      load_ms: round(loaded.loadMs),
+      warmup_ms: round(loaded.warmupMs),
+      generation: {
+        beam_size: s.defaultBeamSize,
+        max_new_tokens: s.defaultMaxNewTokens,
+        length_penalty: s.lengthPenalty,
+        max_source_tokens: s.maxSourceTokens,
+        decoder_start_token_id: s.decoderStartTokenId,
+        eos_token_ids: s.eosTokenIds,
+        pad_token_id: s.padTokenId,
+      },
+      config: loaded.translator.config,
+      generation_config: loaded.translator.generationConfig,
+      metrics: loaded.metrics,
+      checksums: loaded.checksums
+        ? { verified: true, files: loaded.checksums.files, unlisted: loaded.checksums.unlisted }
+        : { verified: false, files: {}, unlisted: [] },
+      drift_profile: loaded.driftProfile !== undefined,
+    };
+  }
+
+  private async summary(): Promise<ModelSummaryDto> {
+    const { name, version, state, reason } = this.models.status;
+    return {
+      name,
+      version: version ?? null,
+      state,
+      ...(reason ? { reason } : {}),
+      versions_available: await this.models.availableVersions(),
+    };
+  }
+}
+
+const round = (v: number) => Math.round(v * 10) / 10;

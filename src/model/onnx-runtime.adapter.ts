@@ -1,0 +1,64 @@
+import * as ort from 'onnxruntime-node';
+import {
+  ModelRuntime,
+  RuntimeSession,
+  RuntimeTensor,
+  SessionOptions,
+  TensorMap,
+} from './model-runtime.port';
+
+/** The one file that imports onnxruntime-node: adapts its sessions to the ModelRuntime port. */
+export class OnnxRuntimeAdapter implements ModelRuntime {
+  readonly description = `onnxruntime-node ${ort.env.versions.node ?? 'unknown'} (cpu)`;
+
+  async createSession(modelPath: string, options: SessionOptions): Promise<RuntimeSession> {
+    const session = await ort.InferenceSession.create(modelPath, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      ...(options.intraOpThreads > 0 ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    });
+    return new OnnxRuntimeSession(session);
+  }
+}
+
+class OnnxRuntimeSession implements RuntimeSession {
+  constructor(private readonly session: ort.InferenceSession) {}
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async run(feeds: TensorMap): Promise<TensorMap> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    }
+    const outputs = await this.session.run(ortFeeds);
+    const result: TensorMap = {};
+    for (const [name, t] of Object.entries(outputs)) {
+      result[name] = fromOrt(name, t);
+    }
+    return result;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function fromOrt(name: string, t: ort.Tensor): RuntimeTensor {
+  switch (t.type) {
+    case 'float32':
+      return { type: 'float32', data: t.data as Float32Array, dims: t.dims };
+    case 'int64':
+      return { type: 'int64', data: t.data as BigInt64Array, dims: t.dims };
+    case 'bool':
+      return { type: 'bool', data: t.data as Uint8Array, dims: t.dims };
+    default:
+      throw new Error(`output ${name} has unsupported tensor type ${t.type}`);
+  }
+}

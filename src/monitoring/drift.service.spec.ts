@@ -1,0 +1,88 @@
+import { Logger } from '@nestjs/common';
+import { FAKE_DRIFT_PROFILE } from '../../test/support/fake-package';
+import { loadAppConfig } from '../config/app-config';
+import type { ServiceMetrics } from '../metrics/service-metrics';
+import type { ModelService } from '../model/model.service';
+import { DriftProfile } from './drift-profile';
+import { DriftService } from './drift.service';
+import { TextFeatures } from './text-features';
+
+function makeService(profile: DriftProfile | undefined) {
+  const config = loadAppConfig({
+    DRIFT_WINDOW_SIZE: '100',
+    DRIFT_MIN_SAMPLES: '20',
+    DRIFT_THRESHOLD: '0.2',
+  });
+  const models = {
+    modelName: 'fake',
+    status: { version: '1' },
+    current: profile ? { driftProfile: profile } : undefined,
+  } as unknown as ModelService;
+  const metrics = { setDrift: jest.fn() } as unknown as ServiceMetrics & { setDrift: jest.Mock };
+  return { service: new DriftService(config, models, metrics), metrics };
+}
+
+/** Texts shaped like FAKE_DRIFT_PROFILE: its length bins, Latin script, about 1% unknowns. */
+const LENGTHS = [2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 20, 22, 25, 30, 40, 50];
+const inDistribution = (i: number): TextFeatures => ({
+  tokenLength: LENGTHS[i % LENGTHS.length],
+  unknownTokens: i % 10 === 0 ? 1 : 0,
+  nonLatinShare: i % 50 === 0 ? 0.15 : 0,
+});
+
+describe('DriftService', () => {
+  it('reports insufficient data until DRIFT_MIN_SAMPLES texts were seen', () => {
+    const { service } = makeService(FAKE_DRIFT_PROFILE);
+    expect(service.report()).toMatchObject({ status: 'insufficient_data', score: null });
+    service.observe(Array.from({ length: 19 }, (_, i) => inDistribution(i)));
+    expect(service.report()).toMatchObject({ status: 'insufficient_data', score: null });
+    expect(service.report().signals).not.toBeNull();
+  });
+
+  it('scores in-distribution traffic low and shifted traffic high', () => {
+    const normal = makeService(FAKE_DRIFT_PROFILE);
+    normal.service.observe(Array.from({ length: 100 }, (_, i) => inDistribution(i)));
+    const ok = normal.service.report();
+    expect(ok.status).toBe('ok');
+    expect(ok.score).toBeLessThan(0.2);
+    expect(normal.metrics.setDrift).toHaveBeenLastCalledWith(ok.score, ok.signals);
+
+    const shifted = makeService(FAKE_DRIFT_PROFILE);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    shifted.service.observe(
+      Array.from({ length: 100 }, () => ({
+        tokenLength: 150,
+        unknownTokens: 60,
+        nonLatinShare: 1,
+      })),
+    );
+    const drift = shifted.service.report();
+    expect(drift.status).toBe('drift');
+    expect(drift.score).toBeGreaterThan(1);
+    expect(drift.signals!.token_length_psi).toBeGreaterThan(1);
+    expect(drift.signals!.non_latin_share_psi).toBeGreaterThan(1);
+    expect(drift.signals!.unknown_token_rate_psi).toBeGreaterThan(0.2);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][0])).toMatch(/input drift detected/);
+    warn.mockRestore();
+  });
+
+  it('forgets old traffic once the window has turned over', () => {
+    const { service } = makeService(FAKE_DRIFT_PROFILE);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    service.observe(
+      Array.from({ length: 100 }, () => ({ tokenLength: 150, unknownTokens: 0, nonLatinShare: 1 })),
+    );
+    expect(service.report().status).toBe('drift');
+    service.observe(Array.from({ length: 100 }, (_, i) => inDistribution(i)));
+    expect(service.report().status).toBe('ok');
+    expect(service.report().window.samples).toBe(100);
+  });
+
+  it('reports no_profile when the model ships none', () => {
+    const { service } = makeService(undefined);
+    service.observe([inDistribution(1)]);
+    expect(service.report()).toMatchObject({ status: 'no_profile', score: null, reference: null });
+  });
+});

@@ -1,0 +1,31 @@
+/** Per-text input features compared against the training profile. */
+export interface TextFeatures {
+  /** source tokens without the appended `</s>` */
+  tokenLength: number;
+  unknownTokens: number;
+  /** share of letters (\p{L}) that are not Latin script; 0 for texts without letters */
+  nonLatinShare: number;
+}
+
+const LETTER = /\p{L}/gu;
+const LATIN = /\p{Script=Latin}/u;
+
+export function nonLatinShare(text: string): number {
+  const letters = text.match(LETTER);
+  if (!letters) return 0;
+  const nonLatin = letters.filter((l) => !LATIN.test(l)).length;
+  return nonLatin / letters.length;
+}
+
+export function textFeatures(
+  text: string,
+  tokenIds: readonly number[],
+  unknownTokenId: number | undefined,
+): TextFeatures {
+  return {
+    tokenLength: tokenIds.length,
+    unknownTokens:
+      unknownTokenId === undefined ? 0 : tokenIds.filter((id) => id === unknownTokenId).length,
+    nonLatinShare: nonLatinShare(text),
+  };
+}

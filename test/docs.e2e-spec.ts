@@ -1,0 +1,105 @@
+import request from 'supertest';
+import { startApp, TestApp } from './support/e2e-app';
+
+interface Operation {
+  summary?: string;
+  responses: Record<
+    string,
+    { content?: Record<string, { examples?: Record<string, { value: Record<string, unknown> }> }> }
+  >;
+  requestBody?: { content: Record<string, { examples?: Record<string, { value: unknown }> }> };
+}
+
+describe('OpenAPI docs', () => {
+  let t: TestApp;
+  let spec: {
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    t = await startApp();
+    spec = (await request(t.http).get('/docs-json').expect(200)).body;
+  });
+  afterAll(() => t.app.close());
+
+  it('serves Swagger UI at /docs', async () => {
+    const res = await request(t.http).get('/docs').redirects(1).expect(200);
+    expect(res.text).toContain('swagger-ui');
+  });
+
+  it('documents every route with a summary', () => {
+    const routes = Object.entries(spec.paths).flatMap(([p, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${p}`),
+    );
+    expect(routes.sort()).toEqual(
+      [
+        'GET /health',
+        'GET /health/live',
+        'GET /health/ready',
+        'GET /metrics',
+        'GET /metrics/summary',
+        'GET /v1/models',
+        'GET /v1/models/{name}',
+        'GET /v1/monitoring/drift',
+        'POST /predict',
+        'POST /v1/translate',
+      ].sort(),
+    );
+    for (const ops of Object.values(spec.paths)) {
+      for (const op of Object.values(ops)) expect(op.summary).toBeTruthy();
+    }
+  });
+
+  it('documents the error responses of the translate endpoints', () => {
+    expect(Object.keys(spec.paths['/v1/translate'].post.responses).sort()).toEqual(
+      ['200', '400', '404', '413', '503'].sort(),
+    );
+    expect(Object.keys(spec.paths['/predict'].post.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '413', '503']),
+    );
+    expect(spec.components.schemas).toHaveProperty('ErrorResponseDto');
+    expect(spec.components.schemas).toHaveProperty('TranslateRequestDto');
+  });
+
+  it('gives every documented error an example in the error body shape', async () => {
+    const real = await request(t.http).post('/v1/translate').send({ text: 'Hi', beam_size: 9 });
+    for (const route of ['/v1/translate', '/predict']) {
+      for (const [status, response] of Object.entries(spec.paths[route].post.responses)) {
+        if (status === '200') continue;
+        const examples = Object.values(response.content!['application/json'].examples!);
+        expect(examples.length).toBeGreaterThan(0);
+        for (const { value } of examples) {
+          expect(value.statusCode).toBe(Number(status));
+          expect(Object.keys(value).filter((k) => k !== 'details')).toEqual(
+            Object.keys(real.body).filter((k) => k !== 'details'),
+          );
+        }
+      }
+    }
+    const validation =
+      spec.paths['/v1/translate'].post.responses['400'].content!['application/json'].examples!
+        .validation.value;
+    expect({ ...validation, request_id: real.body.request_id }).toEqual(real.body);
+  });
+
+  it('has request examples that work when tried', async () => {
+    for (const [route, ops] of Object.entries(spec.paths)) {
+      for (const op of Object.values(ops)) {
+        const examples = op.requestBody?.content['application/json']?.examples ?? {};
+        for (const example of Object.values(examples)) {
+          const res = await request(t.http)
+            .post(route)
+            .send(example.value as object);
+          expect({ route, example: example.value, status: res.status }).toMatchObject({
+            status: 200,
+          });
+        }
+      }
+    }
+    const tried = Object.values(
+      spec.paths['/v1/translate'].post.requestBody!.content['application/json'].examples!,
+    );
+    expect(tried.length).toBeGreaterThanOrEqual(3);
+  });
+});
