@@ -53,10 +53,10 @@ describe('OpenAPI docs', () => {
 
   it('documents the error responses of the translate endpoints', () => {
     expect(Object.keys(spec.paths['/v1/translate'].post.responses).sort()).toEqual(
-      ['200', '400', '404', '413', '503'].sort(),
+      ['200', '400', '404', '413', '503', '504'].sort(),
     );
     expect(Object.keys(spec.paths['/predict'].post.responses)).toEqual(
-      expect.arrayContaining(['200', '400', '413', '503']),
+      expect.arrayContaining(['200', '400', '413', '503', '504']),
     );
     expect(spec.components.schemas).toHaveProperty('ErrorResponseDto');
     expect(spec.components.schemas).toHaveProperty('TranslateRequestDto');

@@ -14,6 +14,9 @@ export type ErrorReason =
   | 'route_not_found'
   | 'inference_failed'
   | 'request_timeout'
+  | 'deadline_exceeded'
+  | 'queue_full'
+  | 'client_closed'
   | 'internal';
 
 export interface FieldProblem {

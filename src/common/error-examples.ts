@@ -117,6 +117,30 @@ export const ERROR_RESPONSES = {
           'model "en-hi" is not ready (failed): checksum mismatch for onnx/encoder_model.onnx: expected 9f86…, got 2c26…',
         ),
       },
+      queueFull: {
+        summary: 'Inference queue full',
+        value: body(
+          503,
+          'Service Unavailable',
+          'queue_full',
+          'the inference queue is full: 250 sentences wait, this request adds 8, at most 256 may wait (MAX_QUEUE); retry later',
+        ),
+      },
+    },
+  },
+  deadline: {
+    type: ErrorResponseDto,
+    description: 'The request ran past REQUEST_TIMEOUT_MS; its decoding was cancelled',
+    examples: {
+      deadline: {
+        summary: 'Deadline exceeded',
+        value: body(
+          504,
+          'Gateway Timeout',
+          'deadline_exceeded',
+          'request took longer than 120000 ms (REQUEST_TIMEOUT_MS); its work was cancelled',
+        ),
+      },
     },
   },
 } satisfies Record<string, ApiResponseNoStatusOptions>;

@@ -23,6 +23,9 @@ export class ErrorResponseDto {
       'route_not_found',
       'inference_failed',
       'request_timeout',
+      'deadline_exceeded',
+      'queue_full',
+      'client_closed',
       'internal',
     ],
   })

@@ -26,8 +26,9 @@ export interface AppConfig {
     maxTextsPerRequest: number;
     maxCharsPerText: number;
     maxSentencesPerRequest: number;
-    inferenceBatchSize: number;
   };
+  batching: { maxBatchSize: number; maxBatchDelayMs: number; maxQueue: number };
+  cache: { size: number };
   logging: { dir: string; level: LogLevel; stdout: boolean; predictionText: boolean };
   metrics: { windowSize: number; maxHeapBytes: number };
   drift: { windowSize: number; minSamples: number; threshold: number };
@@ -76,8 +77,13 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxTextsPerRequest: dto.MAX_TEXTS_PER_REQUEST,
       maxCharsPerText: dto.MAX_CHARS_PER_TEXT,
       maxSentencesPerRequest: dto.MAX_SENTENCES_PER_REQUEST,
-      inferenceBatchSize: dto.INFERENCE_BATCH_SIZE,
     },
+    batching: {
+      maxBatchSize: dto.MAX_BATCH_SIZE,
+      maxBatchDelayMs: dto.MAX_BATCH_DELAY_MS,
+      maxQueue: dto.MAX_QUEUE,
+    },
+    cache: { size: dto.TRANSLATION_CACHE_SIZE },
     logging: {
       dir: dto.LOG_DIR,
       level: dto.LOG_LEVEL,

@@ -44,8 +44,14 @@ export class EnvDto {
   /** Sentences over all texts of one request: bounds the work a single request can cause. */
   @Type(() => Number) @IsInt() @Min(1) @Max(100000) MAX_SENTENCES_PER_REQUEST = 256;
   @Type(() => Number) @IsInt() @Min(1024) MAX_BODY_BYTES = 1048576;
-  /** Sentences decoded together in one forward pass; larger requests are split into groups. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(1024) INFERENCE_BATCH_SIZE = 32;
+  /** Most sentences decoded together in one forward pass, over all requests batched together. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1024) MAX_BATCH_SIZE = 32;
+  /** How long an idle model waits for more sentences before decoding; 0 starts at once. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(1000) MAX_BATCH_DELAY_MS = 2;
+  /** Sentences allowed to wait for a batch; a request that does not fit gets 503 queue_full. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000000) MAX_QUEUE = 256;
+  /** Recent sentence translations kept in memory (LRU); 0 disables the cache. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(10000000) TRANSLATION_CACHE_SIZE = 1000;
   @Type(() => Number) @IsInt() @Min(1) @Max(3600) RETRY_AFTER_SECONDS = 5;
   @Type(() => Number) @IsInt() @Min(100) REQUEST_TIMEOUT_MS = 120000;
   /** On shutdown, readiness reports 503 this long before the server stops accepting requests. */

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ModelModule } from '../model/model.module';
 import { MonitoringModule } from '../monitoring/monitoring.module';
+import { BatchScheduler } from './batch-scheduler';
+import { TranslationCache } from './translation-cache';
 import { TranslationController } from './translation.controller';
 import { TranslationService } from './translation.service';
 
@@ -8,6 +10,6 @@ import { TranslationService } from './translation.service';
 @Module({
   imports: [ModelModule, MonitoringModule],
   controllers: [TranslationController],
-  providers: [TranslationService],
+  providers: [TranslationService, BatchScheduler, TranslationCache],
 })
 export class InferenceModule {}

@@ -18,6 +18,26 @@ export interface GenerationOutput {
   timings: GenerationTimings;
 }
 
+/**
+ * Hooks into one `generate` call. The scheduler uses them to stop work nobody waits for and to
+ * hand each caller its sentence the moment it is final, not when the whole batch is.
+ */
+export interface GenerateControl {
+  /** checked before every encoder/decoder run; when aborted, `generate` rejects with its reason */
+  signal?: AbortSignal;
+  /** called once per input row, as soon as its ids are final (same ids as `sequences[row]`) */
+  onSequence?: (row: number, ids: number[]) => void;
+  /** called once the encoder ran, before the first decoder step */
+  onEncoded?: (encodeMs: number) => void;
+  /**
+   * Asked for every running row (greedy) or sentence (beam) after each step; one nobody wants
+   * any more (its request was cancelled) leaves the batch like a finished one, so the other
+   * rows decode on without its work. Its `sequences` entry is then partial and `onSequence`
+   * is not called for it.
+   */
+  isWanted?: (row: number) => boolean;
+}
+
 /** What the decoder loop carries between steps. */
 interface DecoderState {
   encoderHidden: RuntimeTensor<'float32'>;
@@ -70,16 +90,22 @@ export class Seq2SeqGenerator {
     this.eos = new Set(settings.eosTokenIds);
   }
 
-  async generate(batch: number[][], options: GenerateOptions): Promise<GenerationOutput> {
+  async generate(
+    batch: number[][],
+    options: GenerateOptions,
+    control: GenerateControl = {},
+  ): Promise<GenerationOutput> {
     if (batch.length === 0)
       return { sequences: [], timings: { encodeMs: 0, decodeMs: 0, steps: 0 } };
+    control.signal?.throwIfAborted();
     const encodeStart = performance.now();
     const state = await this.encode(batch);
     const decodeStart = performance.now();
+    control.onEncoded?.(decodeStart - encodeStart);
     const { sequences, steps } =
       options.beamSize > 1
-        ? await this.beamSearch(state, batch.length, options)
-        : await this.greedy(state, batch.length, options.maxNewTokens);
+        ? await this.beamSearch(state, batch.length, options, control)
+        : await this.greedy(state, batch.length, options.maxNewTokens, control);
     return {
       sequences,
       timings: {
@@ -112,7 +138,13 @@ export class Seq2SeqGenerator {
   }
 
   /** One decoder run; updates the cache and returns logits [rows, 1, vocab]. */
-  private async step(state: DecoderState, tokens: number[]): Promise<RuntimeTensor<'float32'>> {
+  private async step(
+    state: DecoderState,
+    tokens: number[],
+    signal: AbortSignal | undefined,
+  ): Promise<RuntimeTensor<'float32'>> {
+    // Checked before every run: a cancelled batch stops within one decoder step.
+    signal?.throwIfAborted();
     const rows = tokens.length;
     const feeds: TensorMap = {
       input_ids: tensor(
@@ -170,6 +202,7 @@ export class Seq2SeqGenerator {
     state: DecoderState,
     rows: number,
     maxNewTokens: number,
+    { signal, onSequence, isWanted }: GenerateControl,
   ): Promise<{ sequences: number[][]; steps: number }> {
     const start = this.settings.decoderStartTokenId;
     const sequences: number[][] = Array.from({ length: rows }, () => []);
@@ -178,16 +211,20 @@ export class Seq2SeqGenerator {
     let next = new Array<number>(rows).fill(start);
     let steps = 0;
     while (steps < maxNewTokens && active.length > 0) {
-      const logits = await this.step(state, next);
+      const logits = await this.step(state, next, signal);
       steps++;
       const keep: number[] = [];
       next = [];
       active.forEach((r, position) => {
+        if (isWanted && !isWanted(r)) return;
         const token = argmax(
           lastPositionLogits(logits, position),
           this.banned([start, ...sequences[r]]),
         );
-        if (this.eos.has(token)) return;
+        if (this.eos.has(token)) {
+          onSequence?.(r, sequences[r]);
+          return;
+        }
         sequences[r].push(token);
         keep.push(position);
         next.push(token);
@@ -195,6 +232,7 @@ export class Seq2SeqGenerator {
       if (keep.length < active.length) this.reorderCache(state, keep, true);
       active = keep.map((position) => active[position]);
     }
+    active.forEach((r) => onSequence?.(r, sequences[r]));
     return { sequences, steps };
   }
 
@@ -206,6 +244,7 @@ export class Seq2SeqGenerator {
     state: DecoderState,
     sentences: number,
     { beamSize: K, maxNewTokens, lengthPenalty }: GenerateOptions,
+    { signal, onSequence, isWanted }: GenerateControl,
   ): Promise<{ sequences: number[][]; steps: number }> {
     const { decoderStartTokenId: start, padTokenId: pad } = this.settings;
     const hypotheses = Array.from(
@@ -222,11 +261,12 @@ export class Seq2SeqGenerator {
     let steps = 0;
 
     while (steps < maxNewTokens && active.length > 0) {
-      const logits = await this.step(state, next);
+      const logits = await this.step(state, next, signal);
       steps++;
       const selected: BeamChoice[] = [];
       const stillActive: number[] = [];
       active.forEach((s, position) => {
+        if (isWanted && !isWanted(s)) return;
         const rows = Array.from(
           { length: beamsPerSentence },
           (_, k) => position * beamsPerSentence + k,
@@ -253,7 +293,10 @@ export class Seq2SeqGenerator {
         // Only a degenerate vocabulary leaves fewer than K live continuations: park the rest.
         while (chosen.length < K) chosen.push({ row: rows[0], token: pad, score: -Infinity });
         // HF judges "done" by the best of all 2K candidates, an eos one included
-        if (hypotheses[s].isDone(candidates[0]?.score ?? -Infinity, steps)) return;
+        if (hypotheses[s].isDone(candidates[0]?.score ?? -Infinity, steps)) {
+          onSequence?.(s, hypotheses[s].best()?.tokens ?? []);
+          return;
+        }
         stillActive.push(s);
         selected.push(...chosen);
       });
@@ -283,6 +326,7 @@ export class Seq2SeqGenerator {
           hypotheses[s].add(beamTokens[row], beamScores[row], beamTokens[row].length);
         }
       }
+      onSequence?.(s, hypotheses[s].best()?.tokens ?? []);
     });
     return { steps, sequences: hypotheses.map((h) => h.best()?.tokens ?? []) };
   }

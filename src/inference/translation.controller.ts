@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
+  ApiGatewayTimeoutResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -11,6 +12,7 @@ import {
 } from '@nestjs/swagger';
 import { ROUTES } from '../app.routes';
 import { RequestId } from '../common/decorators/request-id.decorator';
+import { RequestSignal } from '../common/decorators/request-signal.decorator';
 import { ERROR_RESPONSES } from '../common/error-examples';
 import {
   PredictRequestDto,
@@ -44,9 +46,11 @@ export class TranslationController {
   @ApiNotFoundResponse(ERROR_RESPONSES.notFound)
   @ApiPayloadTooLargeResponse(ERROR_RESPONSES.payloadTooLarge)
   @ApiServiceUnavailableResponse(ERROR_RESPONSES.notReady)
+  @ApiGatewayTimeoutResponse(ERROR_RESPONSES.deadline)
   async translate(
     @Body() body: TranslateRequestDto,
     @RequestId() requestId: string,
+    @RequestSignal() signal: AbortSignal,
   ): Promise<TranslateResponseDto> {
     const outcome = await this.translation.translate(
       {
@@ -56,7 +60,7 @@ export class TranslationController {
         model: body.model,
         version: body.version,
       },
-      { requestId, endpoint: ROUTES.translate },
+      { requestId, endpoint: ROUTES.translate, signal },
     );
     return {
       translations: outcome.translations,
@@ -75,13 +79,15 @@ export class TranslationController {
   @ApiBadRequestResponse(ERROR_RESPONSES.badRequest)
   @ApiPayloadTooLargeResponse(ERROR_RESPONSES.payloadTooLarge)
   @ApiServiceUnavailableResponse(ERROR_RESPONSES.notReady)
+  @ApiGatewayTimeoutResponse(ERROR_RESPONSES.deadline)
   async predict(
     @Body() body: PredictRequestDto,
     @RequestId() requestId: string,
+    @RequestSignal() signal: AbortSignal,
   ): Promise<PredictResponseDto> {
     const outcome = await this.translation.translate(
       { texts: [body.text] },
-      { requestId, endpoint: ROUTES.predict },
+      { requestId, endpoint: ROUTES.predict, signal },
     );
     return {
       translation: outcome.translations[0],

@@ -7,8 +7,10 @@ import { ServiceMetrics } from '../metrics/service-metrics';
 import { ModelService } from '../model/model.service';
 import { DriftService } from '../monitoring/drift.service';
 import { textFeatures } from '../monitoring/text-features';
+import { BatchScheduler } from './batch-scheduler';
 import { resolveGenerateOptions } from './generation-settings';
 import { splitSentences } from './sentence-splitter';
+import { TranslationCache } from './translation-cache';
 
 export interface TranslationRequest {
   texts: string[];
@@ -33,26 +35,37 @@ export class TranslationService {
     private readonly metrics: ServiceMetrics,
     private readonly drift: DriftService,
     private readonly predictions: PredictionLogger,
+    private readonly scheduler: BatchScheduler,
+    private readonly cache: TranslationCache,
   ) {}
 
   async translate(
     request: TranslationRequest,
-    context: { requestId: string; endpoint: string },
+    context: { requestId: string; endpoint: string; signal?: AbortSignal },
   ): Promise<TranslationOutcome> {
     const started = performance.now();
     this.checkLimits(request.texts);
     const model = this.models.require(request.model, request.version);
     const { translator } = model;
+    const requested = { beamSize: request.beamSize, maxNewTokens: request.maxNewTokens };
+    const generate = resolveGenerateOptions(translator.settings, requested);
     const options = {
+      ...requested,
       split: true,
-      beamSize: request.beamSize,
-      maxNewTokens: request.maxNewTokens,
-      batchSize: this.config.limits.inferenceBatchSize,
+      // All sentences go to the scheduler at once; it forms batches of MAX_BATCH_SIZE, mixing
+      // in other requests' sentences.
+      batchSize: Number.MAX_SAFE_INTEGER,
+      decode: (batch: number[][], resolved: typeof generate) =>
+        this.scheduler.submit(translator.generator, batch, resolved, context.signal),
+      cache: this.cache.scope(model, generate),
     };
     let outcome;
     try {
       outcome = await translator.translateTexts(request.texts, options);
     } catch (e) {
+      // queue_full, deadline_exceeded and client_closed come as ApiErrors (the abort reasons).
+      if (e instanceof ApiError) throw e;
+      if (context.signal?.aborted) throw context.signal.reason;
       throw new ApiError(
         HttpStatus.INTERNAL_SERVER_ERROR,
         'inference_failed',
@@ -86,7 +99,7 @@ export class TranslationService {
       texts: request.texts.length,
       input_tokens: results.reduce((n, r) => n + r.inputTokens, 0),
       output_tokens: results.reduce((n, r) => n + r.ids.length, 0),
-      beam_size: resolveGenerateOptions(translator.settings, options).beamSize,
+      beam_size: generate.beamSize,
       latency_ms: latencyMs,
       source: request.texts,
       translation: translations,

@@ -16,13 +16,27 @@ import {
 } from './generation-settings';
 import { MarianTokenizer } from './marian-tokenizer';
 import { joinSentences, splitSentences } from './sentence-splitter';
-import { Seq2SeqGenerator } from './seq2seq-generator';
+import { GenerationOutput, Seq2SeqGenerator } from './seq2seq-generator';
+import type { GenerateOptions } from './generation-settings';
+
+/** Runs the generator on a group of sentences; the service routes this through its batcher. */
+export type DecodeFn = (batch: number[][], options: GenerateOptions) => Promise<GenerationOutput>;
+
+/** Finished sentence translations for one model and option set (see TranslationCache). */
+export interface SegmentCache {
+  lookup(segments: string[]): (SegmentTranslation | undefined)[];
+  store(segment: string, result: SegmentTranslation): void;
+}
 
 export interface TranslateOptions {
   beamSize?: number;
   maxNewTokens?: number;
-  /** sentences per forward pass */
+  /** sentences per forward pass (per call of `decode`) */
   batchSize: number;
+  /** defaults to running the generator directly */
+  decode?: DecodeFn;
+  /** answers for sentences translated before; misses are stored after decoding */
+  cache?: SegmentCache;
 }
 
 export interface SegmentTranslation {
@@ -117,11 +131,18 @@ export class Translator {
       truncated: false,
     }));
 
+    const cached = options.cache?.lookup(segments) ?? [];
+    cached.forEach((hit, index) => {
+      if (hit) results[index] = hit;
+    });
     let t0 = performance.now();
-    const encoded = segments.map((s) =>
-      s.trim() === '' ? { ids: [], truncated: false } : this.encodeSource(s),
+    const encoded = segments.map((s, index) =>
+      s.trim() === '' || cached[index] ? { ids: [], truncated: false } : this.encodeSource(s),
     );
     timings.tokenizeMs += performance.now() - t0;
+    const decode: DecodeFn =
+      options.decode ??
+      ((batch, generateOptions) => this.generator.generate(batch, generateOptions));
 
     // Sorting by length keeps padding small; each group is one forward pass.
     const order = encoded
@@ -131,7 +152,7 @@ export class Translator {
       .map((e) => e.index);
     for (let i = 0; i < order.length; i += options.batchSize) {
       const group = order.slice(i, i + options.batchSize);
-      const { sequences, timings: g } = await this.generator.generate(
+      const { sequences, timings: g } = await decode(
         group.map((index) => encoded[index].ids),
         generate,
       );
@@ -145,6 +166,7 @@ export class Translator {
           inputTokens: encoded[index].ids.length,
           truncated: encoded[index].truncated,
         };
+        options.cache?.store(segments[index], results[index]);
       });
       timings.detokenizeMs += performance.now() - t0;
     }

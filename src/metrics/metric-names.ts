@@ -10,6 +10,13 @@ export const METRIC = {
   modelReady: 'anuvaad_model_ready',
   driftScore: 'anuvaad_drift_score',
   driftSignal: 'anuvaad_drift_signal',
+  batchQueueLength: 'anuvaad_batch_queue_length',
+  batchQueueWait: 'anuvaad_batch_queue_wait_seconds',
+  batchSize: 'anuvaad_batch_size',
+  decoderSteps: 'anuvaad_decoder_steps_total',
+  generatedTokensTotal: 'anuvaad_generated_tokens_total',
+  cacheHits: 'anuvaad_translation_cache_hits_total',
+  cacheMisses: 'anuvaad_translation_cache_misses_total',
 } as const;
 
 export const MODEL_LABELS = ['model_name', 'model_version'] as const;

@@ -41,6 +41,13 @@ export class ServiceMetrics {
     @InjectMetric(METRIC.modelReady) private readonly modelReady: Gauge<string>,
     @InjectMetric(METRIC.driftScore) private readonly driftScore: Gauge<string>,
     @InjectMetric(METRIC.driftSignal) private readonly driftSignal: Gauge<string>,
+    @InjectMetric(METRIC.batchQueueLength) private readonly queueLength: Gauge<string>,
+    @InjectMetric(METRIC.batchQueueWait) private readonly queueWait: Histogram<string>,
+    @InjectMetric(METRIC.batchSize) private readonly batchSize: Histogram<string>,
+    @InjectMetric(METRIC.decoderSteps) private readonly decoderSteps: Counter<string>,
+    @InjectMetric(METRIC.generatedTokensTotal) private readonly tokensTotal: Counter<string>,
+    @InjectMetric(METRIC.cacheHits) private readonly cacheHits: Counter<string>,
+    @InjectMetric(METRIC.cacheMisses) private readonly cacheMisses: Counter<string>,
   ) {
     this.labels = { model_name: config.model.name, model_version: 'unresolved' };
     this.latencies = new SlidingWindow(config.metrics.windowSize);
@@ -54,8 +61,10 @@ export class ServiceMetrics {
   /** Called once the version folder is known, so every later series carries it. */
   setModel(name: string, version: string): void {
     this.modelReady.remove(this.labels);
+    this.queueLength.remove(this.labels);
     this.labels = { model_name: name, model_version: version };
     this.modelReady.set(this.labels, 0);
+    this.queueLength.set(this.labels, 0);
   }
 
   setModelReady(ready: boolean): void {
@@ -93,6 +102,29 @@ export class ServiceMetrics {
     this.translations.inc(this.labels, args.inputTokens.length);
     this.predictions++;
     this.latencies.push(args.latencyMs);
+  }
+
+  setQueueLength(sentences: number): void {
+    this.queueLength.set(this.labels, sentences);
+  }
+
+  observeQueueWait(seconds: number): void {
+    this.queueWait.observe(this.labels, seconds);
+  }
+
+  observeBatchSize(sentences: number): void {
+    this.batchSize.observe(this.labels, sentences);
+  }
+
+  /** One finished decoder batch: forward passes run and tokens generated. */
+  recordDecoding(steps: number, generatedTokens: number): void {
+    this.decoderSteps.inc(this.labels, steps);
+    this.tokensTotal.inc(this.labels, generatedTokens);
+  }
+
+  recordCacheLookups(hits: number, misses: number): void {
+    if (hits > 0) this.cacheHits.inc(this.labels, hits);
+    if (misses > 0) this.cacheMisses.inc(this.labels, misses);
   }
 
   /** Counts an error response; `prediction` marks failures of the translate endpoints. */

@@ -157,8 +157,11 @@ export function dashboardStructure() {
     'latency p95': /histogram_quantile\(0\.95,[\s\S]*anuvaad_http_request_duration_seconds_bucket/,
     'latency p99': /histogram_quantile\(0\.99,[\s\S]*anuvaad_http_request_duration_seconds_bucket/,
     'tokens/s': /rate\(anuvaad_generated_tokens_sum/,
-    'batch size': /anuvaad_translations_total[\s\S]*\//,
-    'queue / in flight': /anuvaad_http_requests_in_flight/,
+    'batch size': /anuvaad_batch_size_(bucket|sum)/,
+    'queue': /anuvaad_batch_queue_length/,
+    'in flight': /anuvaad_http_requests_in_flight/,
+    'generated tokens/s': /rate\(anuvaad_generated_tokens_total/,
+    'cache hits': /anuvaad_translation_cache_hits_total/,
     'model version': /by \(model_name, model_version\) \(anuvaad_model_ready\)/,
     'drift score': /anuvaad_drift_score/,
   };

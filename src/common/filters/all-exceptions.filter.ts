@@ -110,6 +110,7 @@ function reasonForStatus(status: number): ErrorReason {
     case HttpStatus.SERVICE_UNAVAILABLE:
       return 'model_not_ready';
     case HttpStatus.GATEWAY_TIMEOUT:
+      return 'deadline_exceeded';
     case HttpStatus.REQUEST_TIMEOUT:
       return 'request_timeout';
     default:

@@ -1,18 +1,30 @@
 import { CallHandler, ExecutionContext } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
 import { firstValueFrom, of, throwError, timer } from 'rxjs';
 import { map } from 'rxjs/operators';
 import { loadAppConfig } from '../../config/app-config';
 import { ApiError } from '../api-errors';
+import { requestAbortController } from '../request-abort';
 import { TimeoutInterceptor } from './timeout.interceptor';
 
 describe('TimeoutInterceptor', () => {
   const interceptor = new TimeoutInterceptor(
     loadAppConfig({ REQUEST_TIMEOUT_MS: '100', RETRY_AFTER_SECONDS: '2' }),
   );
-  const context = {} as ExecutionContext;
+  /** An HTTP context over a bare request and a response that can emit 'close'. */
+  const httpContext = () => {
+    const req = {};
+    const res = Object.assign(new EventEmitter(), { writableFinished: false });
+    const context = {
+      getType: () => 'http',
+      switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }),
+    } as unknown as ExecutionContext;
+    return { req, res, context };
+  };
   const handler = (source: CallHandler['handle']): CallHandler => ({ handle: source });
 
   it('passes fast responses through', async () => {
+    const { context, req } = httpContext();
     await expect(
       firstValueFrom(
         interceptor.intercept(
@@ -21,22 +33,52 @@ describe('TimeoutInterceptor', () => {
         ),
       ),
     ).resolves.toBe('ok');
+    expect(requestAbortController(req).signal.aborted).toBe(false);
   });
 
-  it('turns a slow handler into a retryable 503', async () => {
+  it('turns a slow handler into a 504 and aborts the request signal', async () => {
+    const { context, req } = httpContext();
     const slow = handler(() => timer(1000).pipe(map(() => 'late')));
     const error = await firstValueFrom(interceptor.intercept(context, slow)).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ reason: 'request_timeout', retryAfterSeconds: 2 });
-    expect((error as ApiError).getStatus()).toBe(503);
+    expect(error).toMatchObject({ reason: 'deadline_exceeded' });
+    expect((error as ApiError).getStatus()).toBe(504);
     expect((error as ApiError).message).toContain('REQUEST_TIMEOUT_MS');
+    const { signal } = requestAbortController(req);
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe(error);
+  });
+
+  it('aborts the signal when the client disconnects before the answer', () => {
+    const { context, req, res } = httpContext();
+    interceptor.intercept(
+      context,
+      handler(() => timer(50)),
+    );
+    res.emit('close');
+    const { signal } = requestAbortController(req);
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toMatchObject({ reason: 'client_closed' });
+  });
+
+  it('does not abort once the response has finished', () => {
+    const { context, req, res } = httpContext();
+    interceptor.intercept(
+      context,
+      handler(() => of('ok')),
+    );
+    res.writableFinished = true;
+    res.emit('close');
+    expect(requestAbortController(req).signal.aborted).toBe(false);
   });
 
   it('leaves other errors alone', async () => {
     const boom = new Error('boom');
     const failing = handler(() => throwError(() => boom));
-    await expect(firstValueFrom(interceptor.intercept(context, failing))).rejects.toBe(boom);
+    await expect(
+      firstValueFrom(interceptor.intercept(httpContext().context, failing)),
+    ).rejects.toBe(boom);
   });
 });

@@ -6,35 +6,63 @@ import {
   Injectable,
   NestInterceptor,
 } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { Observable, throwError, TimeoutError } from 'rxjs';
 import { catchError, timeout } from 'rxjs/operators';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ApiError } from '../api-errors';
+import { requestAbortController } from '../request-abort';
+
+/** nginx's "client closed request": only logs and metrics see it, the client is gone. */
+export const CLIENT_CLOSED_STATUS = 499 as HttpStatus;
 
 /**
- * Answers 503 (with Retry-After) when a handler runs longer than REQUEST_TIMEOUT_MS, so a
- * client behind an overloaded instance gets a clear, retryable error instead of hanging.
+ * Gives every request a deadline (REQUEST_TIMEOUT_MS) and a cancellation signal. Past the
+ * deadline the client gets 504 `deadline_exceeded` and the signal aborts, so the request's
+ * queued sentences leave the queue and its decoding stops at the next decoder step instead of
+ * running on for nobody. A client that disconnects before its answer aborts the signal too.
  */
 @Injectable()
 export class TimeoutInterceptor implements NestInterceptor {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const ms = this.config.http.requestTimeoutMs;
+    const controller = this.attach(context);
     return next.handle().pipe(
       timeout(ms),
-      catchError((err: unknown) =>
-        throwError(() =>
-          err instanceof TimeoutError
-            ? new ApiError(
-                HttpStatus.SERVICE_UNAVAILABLE,
-                'request_timeout',
-                `request took longer than ${ms} ms (REQUEST_TIMEOUT_MS)`,
-                this.config.http.retryAfterSeconds,
-              )
-            : err,
-        ),
-      ),
+      catchError((err: unknown) => {
+        if (!(err instanceof TimeoutError)) return throwError(() => err);
+        const error = new ApiError(
+          HttpStatus.GATEWAY_TIMEOUT,
+          'deadline_exceeded',
+          `request took longer than ${ms} ms (REQUEST_TIMEOUT_MS); its work was cancelled`,
+        );
+        controller?.abort(error);
+        return throwError(() => error);
+      }),
     );
+  }
+
+  private attach(context: ExecutionContext): AbortController | undefined {
+    if (context.getType() !== 'http') return undefined;
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const controller = requestAbortController(req);
+    // 'close' on the response before it finished means the connection went away: cancel.
+    // (req 'close' is no use here: Node emits it as soon as the body has been read.)
+    res.once('close', () => {
+      if (!res.writableFinished && !controller.signal.aborted) {
+        controller.abort(
+          new ApiError(
+            CLIENT_CLOSED_STATUS,
+            'client_closed',
+            'the client closed the connection before the answer was ready',
+          ),
+        );
+      }
+    });
+    return controller;
   }
 }

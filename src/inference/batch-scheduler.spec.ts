@@ -1,0 +1,230 @@
+import {
+  FakeSeq2SeqRuntime,
+  fakeSpec,
+  hashedLogits,
+} from '../../test/support/fake-seq2seq-runtime';
+import { ApiError } from '../common/api-errors';
+import { loadAppConfig } from '../config/app-config';
+import { ServiceMetrics } from '../metrics/service-metrics';
+import { BatchScheduler } from './batch-scheduler';
+import { GenerateOptions, GenerationSettings } from './generation-settings';
+import { GenerationOutput, Seq2SeqGenerator } from './seq2seq-generator';
+
+const V = 12;
+const EOS = 0;
+const PAD = V - 1;
+const settings: GenerationSettings = {
+  decoderStartTokenId: PAD,
+  eosTokenIds: [EOS],
+  padTokenId: PAD,
+  badWordsIds: [[PAD]],
+  defaultBeamSize: 1,
+  defaultMaxNewTokens: 20,
+  lengthPenalty: 1,
+  maxSourceTokens: 64,
+  maxNewTokensLimit: 64,
+  numHeads: 2,
+  headDim: 2,
+};
+const greedy: GenerateOptions = { beamSize: 1, maxNewTokens: 12, lengthPenalty: 1 };
+const beam: GenerateOptions = { beamSize: 3, maxNewTokens: 12, lengthPenalty: 1 };
+
+/** Records what the scheduler reports, instead of a Prometheus registry. */
+class MetricsSpy {
+  queueLengths: number[] = [];
+  batchSizes: number[] = [];
+  waits: number[] = [];
+  steps = 0;
+  tokens = 0;
+  setQueueLength(n: number) {
+    this.queueLengths.push(n);
+  }
+  observeBatchSize(n: number) {
+    this.batchSizes.push(n);
+  }
+  observeQueueWait(s: number) {
+    this.waits.push(s);
+  }
+  recordDecoding(steps: number, tokens: number) {
+    this.steps += steps;
+    this.tokens += tokens;
+  }
+}
+
+async function setup(env: Record<string, string> = {}) {
+  const runtime = new FakeSeq2SeqRuntime(
+    fakeSpec({ vocabSize: V, nextLogits: hashedLogits(V, EOS, PAD) }),
+  );
+  const encoder = await runtime.createSession('/m/onnx/encoder_model.onnx');
+  const decoder = await runtime.createSession('/m/onnx/decoder_model_merged.onnx');
+  const generator = new Seq2SeqGenerator(encoder, decoder, settings);
+  let decoderRuns = 0;
+  const hooks: { onRun?: (runs: number) => void } = {};
+  const rowsPerRun: number[] = [];
+  const run = decoder.run.bind(decoder);
+  decoder.run = (feeds) => {
+    decoderRuns++;
+    rowsPerRun.push(feeds.input_ids.dims[0]);
+    hooks.onRun?.(decoderRuns);
+    return run(feeds);
+  };
+  const metrics = new MetricsSpy();
+  const config = loadAppConfig({ MAX_BATCH_DELAY_MS: '5', ...env });
+  const scheduler = new BatchScheduler(config, metrics as unknown as ServiceMetrics);
+  return { generator, scheduler, metrics, hooks, rowsPerRun, runs: () => decoderRuns };
+}
+
+/** Source ids of varied lengths (1..9 content tokens, then eos). */
+const sources = (n: number, salt = 0) =>
+  Array.from({ length: n }, (_, i) => [
+    ...Array.from({ length: 1 + ((i * 7 + salt) % 9) }, (_, t) => 1 + ((i + t + salt) % (V - 3))),
+    EOS,
+  ]);
+
+describe('BatchScheduler', () => {
+  it('batches concurrent requests and gives each caller exactly its own, unbatched results', async () => {
+    const { generator, scheduler, metrics } = await setup({ MAX_BATCH_SIZE: '8' });
+    const requests = Array.from({ length: 6 }, (_, r) => sources(1 + (r % 3), r));
+    const options = requests.map((_, r) => (r % 2 === 0 ? greedy : beam));
+    const alone: GenerationOutput[][] = [];
+    for (const [r, batch] of requests.entries())
+      alone.push(await Promise.all(batch.map((ids) => generator.generate([ids], options[r]))));
+    const together = await Promise.all(
+      requests.map((batch, r) => scheduler.submit(generator, batch, options[r])),
+    );
+    together.forEach((out, r) => {
+      expect(out.sequences).toEqual(alone[r].map((a) => a.sequences[0]));
+    });
+    // callers are answered before the scheduler books the batch: let it finish
+    await new Promise((r) => setImmediate(r));
+    // 12 sentences over 6 requests in two option groups: far fewer batches than sentences
+    expect(metrics.batchSizes.length).toBeLessThan(6);
+    expect(Math.max(...metrics.batchSizes)).toBeGreaterThan(1);
+    expect(Math.max(...metrics.batchSizes)).toBeLessThanOrEqual(8);
+    expect(metrics.steps).toBeGreaterThan(0);
+    expect(metrics.tokens).toBe(
+      together.flatMap((o) => o.sequences).reduce((n, s) => n + s.length, 0),
+    );
+    expect(scheduler.queueLength).toBe(0);
+    expect(metrics.queueLengths.at(-1)).toBe(0);
+  });
+
+  it('splits a large request into batches of at most MAX_BATCH_SIZE', async () => {
+    const { generator, scheduler, metrics } = await setup({ MAX_BATCH_SIZE: '4' });
+    const batch = sources(10);
+    const out = await scheduler.submit(generator, batch, greedy);
+    const direct = await generator.generate(batch, greedy);
+    expect(out.sequences).toEqual(direct.sequences);
+    expect(metrics.batchSizes).toEqual([4, 4, 2]);
+  });
+
+  it('refuses a request that does not fit the queue with 503 queue_full', async () => {
+    const { generator, scheduler } = await setup({ MAX_QUEUE: '4' });
+    const first = scheduler.submit(generator, sources(3), greedy);
+    let error: unknown;
+    try {
+      void scheduler.submit(generator, sources(2), greedy);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ reason: 'queue_full', retryAfterSeconds: 5 });
+    expect((error as ApiError).getStatus()).toBe(503);
+    expect((error as ApiError).message).toContain('MAX_QUEUE');
+    expect(scheduler.queueLength).toBe(3);
+    await first;
+  });
+
+  it('removes a cancelled request from the queue and rejects it with the abort reason', async () => {
+    const { generator, scheduler, metrics, runs } = await setup({ MAX_BATCH_DELAY_MS: '50' });
+    const controller = new AbortController();
+    const pending = scheduler.submit(generator, sources(5), greedy, controller.signal);
+    expect(scheduler.queueLength).toBe(5);
+    const reason = new Error('gone');
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    expect(scheduler.queueLength).toBe(0);
+    expect(metrics.queueLengths.at(-1)).toBe(0);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(runs()).toBe(0);
+  });
+
+  it('stops a running batch at the next decoder step once nobody waits for it', async () => {
+    const { generator, scheduler, hooks, runs } = await setup({ MAX_BATCH_DELAY_MS: '0' });
+    const controller = new AbortController();
+    const long: GenerateOptions = { beamSize: 1, maxNewTokens: 60, lengthPenalty: 1 };
+    // abort during the second decoder step
+    hooks.onRun = (n) => {
+      if (n === 2) controller.abort(new Error('deadline'));
+    };
+    const pending = scheduler.submit(generator, sources(4), long, controller.signal);
+    await expect(pending).rejects.toThrow('deadline');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(runs()).toBe(2);
+    hooks.onRun = undefined;
+    // the scheduler is free again
+    const out = await scheduler.submit(generator, sources(2), greedy);
+    expect(out.sequences).toEqual((await generator.generate(sources(2), greedy)).sequences);
+  });
+
+  it.each([
+    ['greedy', greedy],
+    ['beam', beam],
+  ])(
+    'drops a cancelled request from a shared running batch, the others decode on (%s)',
+    async (_name, options) => {
+      const { generator, scheduler, hooks, rowsPerRun } = await setup({
+        MAX_BATCH_DELAY_MS: '20',
+      });
+      const long: GenerateOptions = { ...options, maxNewTokens: 40 };
+      const controller = new AbortController();
+      // cancel during the first decoder step, once both requests share the batch
+      hooks.onRun = (n) => {
+        if (n === 1) controller.abort(new Error('gone'));
+      };
+      const cancelled = scheduler.submit(generator, sources(3, 1), long, controller.signal);
+      const kept = scheduler.submit(generator, sources(3, 2), long);
+      await expect(cancelled).rejects.toThrow('gone');
+      const out = await kept;
+      hooks.onRun = undefined;
+      const rows = [...rowsPerRun];
+      expect(out.sequences).toEqual((await generator.generate(sources(3, 2), long)).sequences);
+      // first step: 6 sentences; from the second on, at most the kept request's rows
+      expect(rows[0]).toBe(6);
+      expect(rows[1]).toBeLessThanOrEqual(3 * long.beamSize);
+    },
+  );
+
+  it('rejects every waiting caller when decoding fails', async () => {
+    const { generator, scheduler } = await setup();
+    jest.spyOn(generator, 'generate').mockRejectedValueOnce(new Error('onnx broke'));
+    await expect(
+      Promise.all([
+        scheduler.submit(generator, sources(2), greedy),
+        scheduler.submit(generator, sources(2, 3), greedy),
+      ]),
+    ).rejects.toThrow('onnx broke');
+    expect(scheduler.queueLength).toBe(0);
+  });
+});
+
+describe('Seq2SeqGenerator control hooks', () => {
+  it('reports each row once, with its final ids, and stops on an aborted signal', async () => {
+    const { generator } = await setup();
+    for (const options of [greedy, beam]) {
+      const seen = new Map<number, number[]>();
+      const out = await generator.generate(sources(5), options, {
+        onSequence: (row, ids) => {
+          expect(seen.has(row)).toBe(false);
+          seen.set(row, [...ids]);
+        },
+      });
+      expect(out.sequences.map((_, r) => seen.get(r))).toEqual(out.sequences);
+    }
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(
+      generator.generate(sources(2), greedy, { signal: controller.signal }),
+    ).rejects.toThrow('stop');
+  });
+});
