@@ -1,5 +1,9 @@
 import {
+  FAKE_EOS,
+  FAKE_PAD,
+  FAKE_VOCAB,
   FakeSeq2SeqRuntime,
+  fakeGenerationSettings,
   fakeSpec,
   hashedLogits,
 } from '../../test/support/fake-seq2seq-runtime';
@@ -7,25 +11,13 @@ import { ApiError } from '../common/api-errors';
 import { loadAppConfig } from '../config/app-config';
 import { ServiceMetrics } from '../metrics/service-metrics';
 import { BatchScheduler } from './batch-scheduler';
-import { GenerateOptions, GenerationSettings } from './generation-settings';
+import { GenerateOptions } from './generation-settings';
 import { GenerationOutput, Seq2SeqGenerator } from './seq2seq-generator';
 
-const V = 12;
-const EOS = 0;
-const PAD = V - 1;
-const settings: GenerationSettings = {
-  decoderStartTokenId: PAD,
-  eosTokenIds: [EOS],
-  padTokenId: PAD,
-  badWordsIds: [[PAD]],
-  defaultBeamSize: 1,
-  defaultMaxNewTokens: 20,
-  lengthPenalty: 1,
-  maxSourceTokens: 64,
-  maxNewTokensLimit: 64,
-  numHeads: 2,
-  headDim: 2,
-};
+const V = FAKE_VOCAB;
+const EOS = FAKE_EOS;
+const PAD = FAKE_PAD;
+const settings = fakeGenerationSettings;
 const greedy: GenerateOptions = { beamSize: 1, maxNewTokens: 12, lengthPenalty: 1 };
 const beam: GenerateOptions = { beamSize: 3, maxNewTokens: 12, lengthPenalty: 1 };
 

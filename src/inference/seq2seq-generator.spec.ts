@@ -1,5 +1,9 @@
 import {
+  FAKE_EOS,
+  FAKE_PAD,
+  FAKE_VOCAB,
   FakeSeq2SeqRuntime,
+  fakeGenerationSettings,
   fakeSpec,
   FakeModelSpec,
   hashedLogits,
@@ -11,23 +15,10 @@ import { GenerateOptions, GenerationSettings } from './generation-settings';
 import { Seq2SeqGenerator } from './seq2seq-generator';
 import { logSoftmax } from './tensor-ops';
 
-const V = 12;
-const EOS = 0;
-const PAD = V - 1;
-
-const settings: GenerationSettings = {
-  decoderStartTokenId: PAD,
-  eosTokenIds: [EOS],
-  padTokenId: PAD,
-  badWordsIds: [[PAD]],
-  defaultBeamSize: 1,
-  defaultMaxNewTokens: 20,
-  lengthPenalty: 1,
-  maxSourceTokens: 64,
-  maxNewTokensLimit: 64,
-  numHeads: 2,
-  headDim: 2,
-};
+const V = FAKE_VOCAB;
+const EOS = FAKE_EOS;
+const PAD = FAKE_PAD;
+const settings = fakeGenerationSettings;
 
 async function makeGenerator(
   spec: FakeModelSpec,

@@ -1,3 +1,4 @@
+import { GenerationSettings } from '../../src/inference/generation-settings';
 import * as path from 'node:path';
 import {
   ModelRuntime,
@@ -16,6 +17,24 @@ import {
  * rows, mis-pads, or ignores masks produces different tokens than a cache-free reference loop.
  * Later steps return zero "dummy" cross-attention presents, as Optimum's merged graph may.
  */
+/** Generation settings matching the fake model: vocabulary of 12, eos 0, pad (= decoder start) 11. */
+export const FAKE_VOCAB = 12;
+export const FAKE_EOS = 0;
+export const FAKE_PAD = FAKE_VOCAB - 1;
+export const fakeGenerationSettings: GenerationSettings = {
+  decoderStartTokenId: FAKE_PAD,
+  eosTokenIds: [FAKE_EOS],
+  padTokenId: FAKE_PAD,
+  badWordsIds: [[FAKE_PAD]],
+  defaultBeamSize: 1,
+  defaultMaxNewTokens: 20,
+  lengthPenalty: 1,
+  maxSourceTokens: 64,
+  maxNewTokensLimit: 64,
+  numHeads: 2,
+  headDim: 2,
+};
+
 export interface FakeModelSpec {
   vocabSize: number;
   layers: number;
