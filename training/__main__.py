@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     al = sub.add_parser("all", help="tokenizer → train → export → evaluate → package into models/en-hi/<version>")
     add_common(al)
     al.add_argument("--version", default="1")
-    al.add_argument("--max-minutes", type=float, default=130)
+    al.add_argument("--max-minutes", type=float, default=133)
     al.add_argument("--cooldown-minutes", type=float, default=45)
     return parser
 
