@@ -89,3 +89,12 @@ def test_export_is_deterministic_in_weights(tiny, exported, tmp_path):
     b = onnx.load(str(tmp_path / "onnx/encoder_model.onnx")).graph.initializer
     assert [t.SerializeToString() for t in a] == [t.SerializeToString() for t in b]
     assert torch.equal(torch.tensor(numpy_helper.to_array(a[0])), torch.tensor(numpy_helper.to_array(b[0])))
+
+
+def test_service_decoder_reproduces_pytorch_greedy(dev_lines):
+    """The service's own generator (dist/cli/translate-file.js) yields PyTorch's greedy ids."""
+    from training.evaluate import parity_check
+
+    result = parity_check(TINY_CHECKPOINT, TINY_MODEL, dev_lines["en"][:12])
+    assert result["greedy_identical"] == 12
+    assert result["max_abs_logit_diff"] < 1e-4
