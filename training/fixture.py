@@ -1,7 +1,7 @@
 """``python3 -m training tiny-fixture``: rebuild the tiny model package the tests run on.
 
 A 64-wide 2+2-layer model with its own 1,000-piece vocabulary, trained for 1,200 steps on the first 5,000
-training pairs (about 3 minutes on one core). Its translations are poor on purpose-free grounds: it exists so
+training pairs (about 3 minutes on one core). Its translations are poor: it exists so
 tests exercise the real code path (tokenizer, ONNX layout, KV cache) in seconds."""
 from __future__ import annotations
 
