@@ -2,7 +2,7 @@
 // One request at a time (serialized), no batching, no KV cache: each decoding step runs the merged
 // decoder with use_cache_branch=false on the whole prefix and zero-length past tensors. Greedy.
 // Usage: PORT=... MODEL_DIR=models/en-hi/1 node bench/naive-server.mjs
-import http from 'node:http';
+import { serveSerially } from './serial-server.mjs';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -51,21 +51,4 @@ async function translate(text) {
   return { text: textOut, tokens: gen.length }; // like the service counter: without </s>
 }
 
-let chain = Promise.resolve();
-const server = http.createServer((req, res) => {
-  let body = '';
-  req.on('data', (c) => (body += c));
-  req.on('end', () => {
-    if (req.method !== 'POST') { res.writeHead(200); res.end('ok'); return; }
-    chain = chain.then(async () => {
-      try {
-        const { text } = JSON.parse(body);
-        const r = await translate(text);
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ translations: [r.text], generated_tokens: r.tokens }));
-      } catch (e) { res.writeHead(500); res.end(String(e)); }
-    });
-  });
-});
-server.keepAliveTimeout = 60000;
-server.listen(Number(process.env.PORT ?? 3100), '127.0.0.1', () => console.log('ready'));
+serveSerially(translate, 3100);
