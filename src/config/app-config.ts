@@ -19,6 +19,8 @@ export interface AppConfig {
     name: string;
     version?: string;
     intraOpThreads: number;
+    workerThread: boolean;
+    allowSpinning: boolean;
     requireChecksums: boolean;
     warmupText: string;
   };
@@ -70,6 +72,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       name: dto.MODEL_NAME,
       version: dto.MODEL_VERSION,
       intraOpThreads: dto.ORT_INTRA_OP_THREADS,
+      workerThread: dto.ORT_WORKER_THREAD,
+      allowSpinning: dto.ORT_ALLOW_SPINNING,
       requireChecksums: dto.REQUIRE_CHECKSUMS,
       warmupText: dto.WARMUP_TEXT,
     },

@@ -36,6 +36,10 @@ export class EnvDto {
   MODEL_VERSION?: string;
   /** 0 lets onnxruntime pick (one thread per physical core). */
   @Type(() => Number) @IsInt() @Min(0) @Max(256) ORT_INTRA_OP_THREADS = 0;
+  /** Run onnxruntime on a worker thread so decoding does not block the HTTP event loop. */
+  @Transform(toBoolean) @IsBoolean() ORT_WORKER_THREAD = true;
+  /** Let idle onnxruntime threads busy-wait; off because spinning starves the HTTP thread. */
+  @Transform(toBoolean) @IsBoolean() ORT_ALLOW_SPINNING = false;
   @Transform(toBoolean) @IsBoolean() REQUIRE_CHECKSUMS = true;
   @IsString() @IsNotEmpty() WARMUP_TEXT = 'Hello world.';
 

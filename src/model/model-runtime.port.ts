@@ -37,6 +37,8 @@ export interface ModelRuntime {
   /** A short name for logs and model info, e.g. "onnxruntime-node 1.30.0 (cpu)". */
   readonly description: string;
   createSession(modelPath: string, options: SessionOptions): Promise<RuntimeSession>;
+  /** Frees what the runtime itself holds (threads), after every session is released. */
+  close?(): Promise<void>;
 }
 
 export function tensor<T extends TensorType>(

@@ -1,20 +1,38 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { MODEL_RUNTIME } from './model-runtime.port';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { MODEL_RUNTIME, ModelRuntime } from './model-runtime.port';
 import { ModelService } from './model.service';
 import { ModelHealthIndicator } from './model.health';
 import { ModelsController } from './models.controller';
 import { OnnxRuntimeAdapter } from './onnx-runtime.adapter';
+import { OnnxWorkerRuntime } from './onnx-worker-runtime.adapter';
 
 /** Loads and serves one model version; the runtime behind MODEL_RUNTIME can be swapped in tests. */
 @Module({
   imports: [TerminusModule],
   controllers: [ModelsController],
   providers: [
-    { provide: MODEL_RUNTIME, useClass: OnnxRuntimeAdapter },
+    {
+      provide: MODEL_RUNTIME,
+      inject: [APP_CONFIG],
+      useFactory: ({ model }: AppConfig): ModelRuntime => {
+        const options = { allowSpinning: model.allowSpinning };
+        return model.workerThread
+          ? new OnnxWorkerRuntime(options)
+          : new OnnxRuntimeAdapter(options);
+      },
+    },
     ModelService,
     ModelHealthIndicator,
   ],
   exports: [ModelService, ModelHealthIndicator, MODEL_RUNTIME],
 })
-export class ModelModule {}
+export class ModelModule implements OnApplicationShutdown {
+  constructor(@Inject(MODEL_RUNTIME) private readonly runtime: ModelRuntime) {}
+
+  // The module's hook runs after its providers' hooks, so ModelService has released the sessions.
+  async onApplicationShutdown(): Promise<void> {
+    await this.runtime.close?.();
+  }
+}

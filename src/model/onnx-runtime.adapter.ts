@@ -7,15 +7,27 @@ import {
   TensorMap,
 } from './model-runtime.port';
 
+export interface OnnxRuntimeOptions {
+  /**
+   * Let idle intra-op threads busy-wait for work. Off by default: measured here (bench/), spinning
+   * threads compete with the HTTP thread and other processes for the cores and halve throughput.
+   */
+  allowSpinning?: boolean;
+}
+
 /** The one file that imports onnxruntime-node: adapts its sessions to the ModelRuntime port. */
 export class OnnxRuntimeAdapter implements ModelRuntime {
   readonly description = `onnxruntime-node ${ort.env.versions.node ?? 'unknown'} (cpu)`;
+
+  constructor(private readonly options: OnnxRuntimeOptions = {}) {}
 
   async createSession(modelPath: string, options: SessionOptions): Promise<RuntimeSession> {
     const session = await ort.InferenceSession.create(modelPath, {
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'all',
       ...(options.intraOpThreads > 0 ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      // session config entry "session.intra_op.allow_spinning"
+      extra: { session: { intra_op: { allow_spinning: this.options.allowSpinning ? '1' : '0' } } },
     });
     return new OnnxRuntimeSession(session);
   }

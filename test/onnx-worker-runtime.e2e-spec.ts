@@ -1,0 +1,86 @@
+import * as path from 'node:path';
+import { RuntimeSession, tensor } from '../src/model/model-runtime.port';
+import { OnnxRuntimeAdapter } from '../src/model/onnx-runtime.adapter';
+import { OnnxWorkerRuntime } from '../src/model/onnx-worker-runtime.adapter';
+import { Translator } from '../src/inference/translator';
+import { TINY_DIR } from './support/e2e-app';
+
+// The worker script is the compiled one (`nest build` runs before the e2e tests).
+const WORKER_SCRIPT = path.resolve(__dirname, '../dist/model/onnx-runtime.worker.js');
+const TEXTS = [
+  'Hello, how are you?',
+  'The weather is nice today. I would like a cup of tea.',
+  'Where is the railway station?',
+];
+
+describe('OnnxWorkerRuntime (onnxruntime on a worker thread, real tiny model)', () => {
+  let runtime: OnnxWorkerRuntime;
+
+  beforeAll(() => {
+    runtime = new OnnxWorkerRuntime({}, WORKER_SCRIPT);
+  });
+  afterAll(() => runtime.close());
+
+  it('translates exactly like onnxruntime on the calling thread, greedy and beam', async () => {
+    const inThread = await Translator.load(TINY_DIR, new OnnxRuntimeAdapter(), {
+      intraOpThreads: 1,
+    });
+    const onWorker = await Translator.load(TINY_DIR, runtime, { intraOpThreads: 1 });
+    try {
+      for (const beamSize of [1, 3]) {
+        const options = { split: true, beamSize, batchSize: 8 };
+        const expected = await inThread.translateTexts(TEXTS, options);
+        const actual = await onWorker.translateTexts(TEXTS, options);
+        expect(actual.results.map((r) => r.ids)).toEqual(expected.results.map((r) => r.ids));
+        expect(actual.results.map((r) => r.text)).toEqual(expected.results.map((r) => r.text));
+      }
+    } finally {
+      await Promise.all([inThread.dispose(), onWorker.dispose()]);
+    }
+  });
+
+  it('gives the caller its input tensors back, usable for the next run', async () => {
+    const encoder: RuntimeSession = await runtime.createSession(
+      path.join(TINY_DIR, 'onnx/encoder_model.onnx'),
+      { intraOpThreads: 1 },
+    );
+    const feeds = {
+      input_ids: tensor('int64', BigInt64Array.from([5n, 6n, 7n, 0n]), [1, 4]),
+      attention_mask: tensor('int64', BigInt64Array.from([1n, 1n, 1n, 1n]), [1, 4]),
+    };
+    const first = await encoder.run(feeds);
+    // the buffers went to the worker and came back: same values, still readable
+    expect(Array.from(feeds.input_ids.data)).toEqual([5n, 6n, 7n, 0n]);
+    const second = await encoder.run(feeds);
+    expect(second.last_hidden_state.data).toEqual(first.last_hidden_state.data);
+    expect(second.last_hidden_state.dims).toEqual([1, 4, expect.any(Number)]);
+    await encoder.release();
+    await expect(encoder.run(feeds)).rejects.toThrow(/released/);
+  });
+
+  it('reports a failed run as an error of that run only', async () => {
+    const encoder = await runtime.createSession(path.join(TINY_DIR, 'onnx/encoder_model.onnx'), {
+      intraOpThreads: 1,
+    });
+    const ids = tensor('int64', BigInt64Array.from([5n, 0n]), [1, 2]);
+    await expect(encoder.run({ input_ids: ids })).rejects.toThrow(/attention_mask/);
+    // the failed run handed its buffers back too
+    expect(Array.from(ids.data)).toEqual([5n, 0n]);
+    const mask = tensor('int64', BigInt64Array.from([1n, 1n]), [1, 2]);
+    await expect(encoder.run({ input_ids: ids, attention_mask: mask })).resolves.toHaveProperty(
+      'last_hidden_state',
+    );
+    await encoder.release();
+  });
+
+  it('fails pending and later runs with a clear error when the worker is gone', async () => {
+    const doomed = new OnnxWorkerRuntime({}, WORKER_SCRIPT);
+    const encoder = await doomed.createSession(path.join(TINY_DIR, 'onnx/encoder_model.onnx'), {
+      intraOpThreads: 1,
+    });
+    await doomed.close();
+    const feeds = { input_ids: tensor('int64', BigInt64Array.from([5n, 0n]), [1, 2]) };
+    await expect(encoder.run(feeds)).rejects.toThrow(/worker exited/);
+    await expect(encoder.release()).resolves.toBeUndefined();
+  });
+});
