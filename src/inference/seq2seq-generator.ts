@@ -181,9 +181,10 @@ export class Seq2SeqGenerator {
     return logits as RuntimeTensor<'float32'>;
   }
 
-  /** Token ids the bad_words_ids rule forbids after `prefix` (decoder start included). */
-  private banned(prefix: number[]): Set<number> {
+  /** Token ids the bad_words_ids rule forbids after `generated` (the ids after the decoder start token). */
+  private banned(generated: readonly number[]): Set<number> {
     if (this.sequenceBans.length === 0) return this.singleBanned;
+    const prefix = [this.settings.decoderStartTokenId, ...generated];
     const banned = new Set(this.singleBanned);
     for (const words of this.sequenceBans) {
       const head = words.slice(0, -1);
@@ -217,10 +218,7 @@ export class Seq2SeqGenerator {
       next = [];
       active.forEach((r, position) => {
         if (isWanted && !isWanted(r)) return;
-        const token = argmax(
-          lastPositionLogits(logits, position),
-          this.banned([start, ...sequences[r]]),
-        );
+        const token = argmax(lastPositionLogits(logits, position), this.banned(sequences[r]));
         if (this.eos.has(token)) {
           onSequence?.(r, sequences[r]);
           return;
@@ -272,7 +270,7 @@ export class Seq2SeqGenerator {
           (_, k) => position * beamsPerSentence + k,
         );
         const logProbs = rows.map((r) =>
-          logSoftmax(lastPositionLogits(logits, r), this.banned([start, ...beamTokens[r]])),
+          logSoftmax(lastPositionLogits(logits, r), this.banned(beamTokens[r])),
         );
         const candidates = topCandidates(
           logProbs,

@@ -29,11 +29,13 @@ export function lastPositionLogits(logits: RuntimeTensor<'float32'>, row: number
 export function argmax(values: Float32Array, banned: ReadonlySet<number>): number {
   let best = -1;
   let bestValue = -Infinity;
+  // The banned set is consulted only for a would-be maximum: one Set lookup per improvement
+  // instead of one per vocabulary entry (this loop runs for every row at every decoder step).
   for (let i = 0; i < values.length; i++) {
-    if (banned.has(i)) continue;
-    if (best === -1 || values[i] > bestValue) {
+    const value = values[i];
+    if ((value > bestValue || best === -1) && !banned.has(i)) {
       best = i;
-      bestValue = values[i];
+      bestValue = value;
     }
   }
   return best;
