@@ -127,6 +127,28 @@ describe('BatchScheduler', () => {
     await first;
   });
 
+  it('does not make a lone client wait for companions', async () => {
+    const { generator, scheduler, metrics } = await setup({ MAX_BATCH_DELAY_MS: '1000' });
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) await scheduler.submit(generator, sources(1, i), greedy);
+    // three sequential requests, each decoded at once instead of after a 1 s batching delay
+    expect(Date.now() - started).toBeLessThan(900);
+    expect(metrics.batchSizes).toEqual([1, 1, 1]);
+  });
+
+  it('holds an idle model for MAX_BATCH_DELAY_MS while requests arrive together', async () => {
+    const { generator, scheduler, metrics } = await setup({ MAX_BATCH_DELAY_MS: '200' });
+    await scheduler.submit(generator, sources(2), greedy); // concurrent traffic: a batch of 2
+    await new Promise((r) => setImmediate(r)); // the batch is over: the model is idle
+    const first = scheduler.submit(generator, sources(1, 1), greedy);
+    await new Promise((r) => setTimeout(r, 20));
+    const second = scheduler.submit(generator, sources(1, 2), greedy);
+    await Promise.all([first, second]);
+    await new Promise((r) => setImmediate(r));
+    // the request 20 ms later still joined the first one's batch
+    expect(metrics.batchSizes).toEqual([2, 2]);
+  });
+
   it('removes a cancelled request from the queue and rejects it with the abort reason', async () => {
     const { generator, scheduler, metrics, runs } = await setup({ MAX_BATCH_DELAY_MS: '50' });
     const controller = new AbortController();

@@ -53,7 +53,9 @@ interface RunningBatch {
 export class BatchScheduler {
   private readonly queue: Item[] = [];
   private running = false;
-  private timer?: NodeJS.Timeout;
+  private timer?: NodeJS.Timeout | NodeJS.Immediate;
+  /** size of the last batch started: tells whether requests currently arrive together */
+  private lastBatchSize = 0;
   private readonly maxBatchSize: number;
   private readonly maxBatchDelayMs: number;
   private readonly maxQueue: number;
@@ -157,20 +159,28 @@ export class BatchScheduler {
     request.reject(reason);
   }
 
-  /** Starts a batch now if the model is busy-free and work waits, or after the batching delay. */
+  /**
+   * Starts a batch on an idle model. Waiting MAX_BATCH_DELAY_MS lets requests that arrive
+   * together share a batch, but a lone client would only pay the delay: the model waits only
+   * while traffic is concurrent, i.e. when the last batch had more than one sentence.
+   */
   private schedule(): void {
     if (this.running || this.timer !== undefined || this.queue.length === 0) return;
-    // Waiting a moment on an idle model lets requests that arrive together share a batch.
-    this.timer = setTimeout(() => {
+    const start = () => {
       this.timer = undefined;
       void this.runNext();
-    }, this.maxBatchDelayMs);
+    };
+    this.timer =
+      this.lastBatchSize > 1 && this.maxBatchDelayMs > 0
+        ? setTimeout(start, this.maxBatchDelayMs)
+        : setImmediate(start); // still collects requests parsed in the same event-loop turn
   }
 
   private async runNext(): Promise<void> {
     if (this.running || this.queue.length === 0) return;
     this.running = true;
     const items = this.takeBatch();
+    this.lastBatchSize = items.length;
     const batch: RunningBatch = {
       items,
       abort: new AbortController(),
