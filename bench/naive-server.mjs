@@ -3,6 +3,7 @@
 // decoder with use_cache_branch=false on the whole prefix and zero-length past tensors. Greedy.
 // Usage: PORT=... MODEL_DIR=models/en-hi/1 node bench/naive-server.mjs
 import { serveSerially } from './serial-server.mjs';
+import { ortSessionOptions } from './lib.mjs';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -16,7 +17,7 @@ const tokJson = JSON.parse(readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'
 let tokCfg = {};
 try { tokCfg = JSON.parse(readFileSync(path.join(dir, 'tokenizer_config.json'), 'utf8')); } catch {}
 const tokenizer = new Tokenizer(tokJson, tokCfg);
-const opts = process.env.ORT_INTRA_OP_THREADS ? { intraOpNumThreads: Number(process.env.ORT_INTRA_OP_THREADS) } : {};
+const opts = ortSessionOptions(); // the service's onnxruntime settings
 const encoder = await ort.InferenceSession.create(path.join(dir, 'onnx/encoder_model.onnx'), opts);
 const decoder = await ort.InferenceSession.create(path.join(dir, 'onnx/decoder_model_merged.onnx'), opts);
 const H = cfg.decoder_attention_heads, D = cfg.d_model / H, L = cfg.decoder_layers;

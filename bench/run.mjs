@@ -1,71 +1,44 @@
 #!/usr/bin/env node
-// Benchmark harness: node bench/run.mjs [--quick]
+// Benchmark harness: npm run build && node bench/run.mjs [--quick] [--skip=svc4,naive,tjs,profile]
 // Starts each system as a child process on a free loopback port, drives it with a keep-alive
-// closed-loop client at concurrency 1/8/32 (one sentence per request), then measures the in-process
-// ceiling (service Translator called directly, batches of up to 32) and writes BENCHMARKS.md.
+// closed-loop client at concurrency 1/8/32 (one sentence per request), measures the in-process
+// ceiling (the service's Translator called directly, no HTTP) at the batch size the service reached,
+// profiles the service at concurrency 32 (bench/profile.mjs), then writes BENCHMARKS.md and a chart.
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, execSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { spawn, execFileSync, execSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import {
+  BATCH_METRICS, batchStats, freePort, metricSums, ORT_SPINNING, ORT_THREADS, pct, postJson, ROOT, SENTENCES, sleep,
+} from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const QUICK = process.argv.includes('--quick');
 const SKIP = new Set((process.argv.find((a) => a.startsWith('--skip=')) ?? '--skip=').slice(7).split(',').filter(Boolean));
 const DURATION_MS = QUICK ? 2000 : 6000;
 const MAX_REQ = QUICK ? 300 : 3000;
 const CONCS = [1, 8, 32];
-const MODEL_VERSION_DIR = path.join(ROOT, 'models/en-hi/1');
-const SENTENCES = readFileSync(path.join(ROOT, 'bench/sentences.txt'), 'utf8').split('\n').filter((l) => l.trim());
+// what `npm start` serves: the highest version folder of models/en-hi
+const MODEL_VERSION = readdirSync(path.join(ROOT, 'models/en-hi')).filter((d) => /^\d+$/.test(d)).sort((a, b) => b - a)[0];
+const MODEL_VERSION_DIR = path.join(ROOT, 'models/en-hi', MODEL_VERSION);
 const TEN_WORD = SENTENCES.find((s) => s.split(/\s+/).length === 10) ?? SENTENCES[9];
 const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
-
-const freePort = () => new Promise((res) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const vmHWM = (pid) => { try { const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+)/); return m ? Number(m[1]) / 1024 : NaN; } catch { return NaN; } };
-const pct = (sorted, p) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
-
-function post(agent, port, urlPath, body) {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (buf += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(buf)) : reject(new Error(`HTTP ${res.statusCode}: ${buf.slice(0, 200)}`))));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-function getText(port, urlPath) {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: urlPath }, (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => resolve(b)); }).on('error', reject);
-  });
-}
-async function serviceTokens(port) {
-  const txt = await getText(port, '/metrics');
-  let n = 0;
-  for (const line of txt.split('\n')) if (line.startsWith('anuvaad_generated_tokens_total')) n += Number(line.split(' ').at(-1));
-  return n;
-}
+const post = (h, sys, text) => postJson(h.agent, h.port, sys.path, sys.body(text));
 
 async function startSystem(sys) {
   const port = await freePort();
   const child = spawn(process.execPath, sys.args, { cwd: ROOT, env: { ...process.env, ...sys.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c) => (stderr = (stderr + c).slice(-4000)));
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const h = { child, port, agent: new http.Agent({ keepAlive: true, maxSockets: 64 }) };
   const t0 = performance.now();
   while (performance.now() - t0 < 180000) {
     if (child.exitCode !== null) throw new Error(`${sys.name} exited: ${stderr}`);
-    try { await post(agent, port, sys.path, sys.body(SENTENCES[0])); return { child, port, agent, startMs: performance.now() - t0 }; } catch { await sleep(300); }
+    try { await post(h, sys, SENTENCES[0]); return { ...h, startMs: performance.now() - t0 }; } catch { await sleep(300); }
   }
   child.kill('SIGKILL');
   throw new Error(`${sys.name} not ready: ${stderr}`);
@@ -78,46 +51,45 @@ async function stopSystem(h) {
 }
 
 // closed loop: `conc` workers, each sends the next sentence as soon as its previous answer arrives
-async function closedLoop(sys, h, conc, durationMs = DURATION_MS) {
+async function closedLoop(sys, h, conc) {
   let issued = 0, tokens = 0, errors = 0;
   const lat = [];
-  const tok0 = sys.service ? await serviceTokens(h.port) : 0;
+  const before = sys.service ? await metricSums(h.port, BATCH_METRICS) : undefined;
   const t0 = performance.now();
   let tEnd = t0;
-  const worker = async (w) => {
-    while (performance.now() - t0 < durationMs && issued < MAX_REQ) {
+  const worker = async () => {
+    while (performance.now() - t0 < DURATION_MS && issued < MAX_REQ) {
       const s = SENTENCES[issued++ % SENTENCES.length]; // global round robin: same sentence mix for every system
       const a = performance.now();
-      try { const r = await post(h.agent, h.port, sys.path, sys.body(s)); lat.push(performance.now() - a); tokens += r.generated_tokens ?? 0; }
+      try { const r = await post(h, sys, s); lat.push(performance.now() - a); tokens += r.generated_tokens ?? 0; }
       catch (e) { errors++; if (errors < 3) log(sys.name, 'error', e.message); }
       tEnd = performance.now();
     }
   };
-  await Promise.all(Array.from({ length: conc }, (_, w) => worker(w)));
-  if (sys.service) tokens = (await serviceTokens(h.port)) - tok0;
-  return summarize(lat, tokens, errors, (tEnd - t0) / 1000, h.child.pid, { conc });
+  await Promise.all(Array.from({ length: conc }, worker));
+  const batching = before ? batchStats(before, await metricSums(h.port, BATCH_METRICS)) : undefined;
+  if (batching) tokens = batching.generatedTokens;
+  return { ...summarize(lat, tokens, errors, (tEnd - t0) / 1000, h.child.pid), conc, batching };
 }
 // open loop: fixed arrival rate (requests/s), for the "80 % of peak" latency target
-async function openLoop(sys, h, rate, durationMs = DURATION_MS) {
+async function openLoop(sys, h, rate) {
   const lat = []; let errors = 0, i = 0; const pending = [];
-  const tok0 = sys.service ? await serviceTokens(h.port) : 0;
+  const before = await metricSums(h.port, BATCH_METRICS);
   const t0 = performance.now();
-  while (performance.now() - t0 < durationMs) {
-    const due = t0 + (i * 1000) / rate;
-    const wait = due - performance.now();
+  while (performance.now() - t0 < DURATION_MS) {
+    const wait = t0 + (i * 1000) / rate - performance.now();
     if (wait > 0) await sleep(wait);
     const s = SENTENCES[i++ % SENTENCES.length];
     const a = performance.now();
-    pending.push(post(h.agent, h.port, sys.path, sys.body(s)).then(() => lat.push(performance.now() - a), () => errors++));
+    pending.push(post(h, sys, s).then(() => lat.push(performance.now() - a), () => errors++));
   }
   await Promise.all(pending);
-  const el = (performance.now() - t0) / 1000;
-  const tokens = sys.service ? (await serviceTokens(h.port)) - tok0 : 0;
-  return summarize(lat, tokens, errors, el, h.child.pid, { rate });
+  const batching = batchStats(before, await metricSums(h.port, BATCH_METRICS));
+  return { ...summarize(lat, batching.generatedTokens, errors, (performance.now() - t0) / 1000, h.child.pid), rate, batching };
 }
-function summarize(lat, tokens, errors, seconds, pid, extra) {
+function summarize(lat, tokens, errors, seconds, pid) {
   const s = [...lat].sort((a, b) => a - b);
-  return { ...extra, requests: lat.length, errors, seconds, sentPerS: lat.length / seconds, tokPerS: tokens / seconds,
+  return { requests: lat.length, errors, seconds, sentPerS: lat.length / seconds, tokPerS: tokens / seconds,
     p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99), peakRssMiB: vmHWM(pid) };
 }
 
@@ -130,50 +102,51 @@ const SYSTEMS = [
   { name: 'transformers.js pipeline', key: 'tjs', args: ['bench/transformers-js-server.mjs'], env: { MODEL_DIR: MODEL_VERSION_DIR }, path: '/', body: (t) => ({ text: t }) },
 ];
 
-async function ceiling() {
+/**
+ * The decode loop called directly (the service's Translator and runtime adapter, same session
+ * options, no HTTP, no scheduler), on the same round-robin sentence stream cut into batches of
+ * `batchSize`: what the service could reach at that batch size if serving cost nothing.
+ */
+async function ceiling(batchSize) {
   const { Translator } = require(path.join(ROOT, 'dist/inference/translator.js'));
   const { OnnxRuntimeAdapter } = require(path.join(ROOT, 'dist/model/onnx-runtime.adapter.js'));
-  const threads = Number(process.env.ORT_INTRA_OP_THREADS ?? 0);
-  const tr = await Translator.load(MODEL_VERSION_DIR, new OnnxRuntimeAdapter(), { intraOpThreads: threads });
-  const texts = [...SENTENCES, ...SENTENCES, ...SENTENCES, ...SENTENCES]; // 96 sentences → 3 batches of 32
-  await tr.translateTexts(texts, { split: true, beamSize: 1, batchSize: 32 }); // warm-up
-  let n = 0, tokens = 0; const t0 = performance.now();
+  const tr = await Translator.load(MODEL_VERSION_DIR, new OnnxRuntimeAdapter({ allowSpinning: ORT_SPINNING }), { intraOpThreads: ORT_THREADS });
+  const batchAt = (i) => Array.from({ length: batchSize }, (_, j) => SENTENCES[(i * batchSize + j) % SENTENCES.length]);
+  const run = (texts) => tr.translateTexts(texts, { split: true, beamSize: 1, batchSize });
+  for (let i = 0; i < SENTENCES.length; i++) await run(batchAt(i)); // warm-up
+  let n = 0, tokens = 0, i = 0;
+  const t0 = performance.now();
   while (performance.now() - t0 < DURATION_MS) {
-    const { results } = await tr.translateTexts(texts, { split: true, beamSize: 1, batchSize: 32 });
+    const { results } = await run(batchAt(i++));
     n += results.length; tokens += results.reduce((a, r) => a + r.ids.length, 0);
   }
-  const sec = (performance.now() - t0) / 1000;
-  // bare decode time for one ~10-word sentence (batch of 1, no HTTP)
+  const seconds = (performance.now() - t0) / 1000;
   const single = [];
-  for (let i = 0; i < (QUICK ? 10 : 30); i++) { const a = performance.now(); await tr.translateTexts([TEN_WORD], { split: true, beamSize: 1, batchSize: 32 }); single.push(performance.now() - a); }
+  for (let k = 0; k < (QUICK ? 10 : 30); k++) { const a = performance.now(); await run([TEN_WORD]); single.push(performance.now() - a); }
   single.sort((a, b) => a - b);
   await tr.dispose();
-  return { sentPerS: n / sec, tokPerS: tokens / sec, sentences: n, seconds: sec, bareP50: pct(single, 50), bareMin: single[0], peakRssMiB: vmHWM(process.pid) };
+  return { batchSize, sentPerS: n / seconds, tokPerS: tokens / seconds, sentences: n, seconds, bareP50: pct(single, 50), peakRssMiB: vmHWM(process.pid) };
 }
 
-const results = { started: new Date().toISOString(), quick: QUICK, durationMs: DURATION_MS, systems: {}, failures: {} };
+const results = { started: new Date().toISOString(), quick: QUICK, durationMs: DURATION_MS, model: `models/en-hi/${MODEL_VERSION}`,
+  ort: { intraOpThreads: ORT_THREADS, allowSpinning: ORT_SPINNING, workerThread: process.env.ORT_WORKER_THREAD ?? 'true (default)' }, systems: {}, failures: {} };
 const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 async function main() {
-  log(`ceiling (in-process Translator, batch ≤ 32, greedy)`);
-  results.ceiling = await ceiling();
-  log('ceiling', JSON.stringify(results.ceiling));
   for (const sys of SYSTEMS) {
     if (SKIP.has(sys.key)) { results.failures[sys.key] = 'skipped (--skip)'; continue; }
     let h;
     try {
       log(`starting ${sys.name}`);
       h = await startSystem(sys);
-      // warm-up: every sentence once
-      for (const s of SENTENCES) await post(h.agent, h.port, sys.path, sys.body(s));
+      for (const s of SENTENCES) await post(h, sys, s); // warm-up: every sentence once
       const runs = [];
       for (const c of CONCS) { const r = await closedLoop(sys, h, c); runs.push(r); log(sys.name, `c=${c}`, JSON.stringify(r)); }
       const entry = { name: sys.name, startMs: h.startMs, runs };
       if (sys.openLoop) {
-        const peak = Math.max(...runs.map((r) => r.sentPerS));
-        entry.open = await openLoop(sys, h, 0.8 * peak);
-        // single ~10-word sentence latency at concurrency 1
-        const l = []; for (let i = 0; i < (QUICK ? 10 : 30); i++) { const a = performance.now(); await post(h.agent, h.port, sys.path, sys.body(TEN_WORD)); l.push(performance.now() - a); }
+        entry.open = await openLoop(sys, h, 0.8 * Math.max(...runs.map((r) => r.sentPerS)));
+        const l = [];
+        for (let i = 0; i < (QUICK ? 10 : 30); i++) { const a = performance.now(); await post(h, sys, TEN_WORD); l.push(performance.now() - a); }
         l.sort((a, b) => a - b); entry.tenWordP50 = pct(l, 50);
         log(sys.name, 'open loop', JSON.stringify(entry.open), 'tenWordP50', entry.tenWordP50);
       }
@@ -181,29 +154,52 @@ async function main() {
     } catch (e) { results.failures[sys.key] = e.message.slice(0, 300); log(`FAILED ${sys.name}: ${e.message}`); }
     finally { if (h) await stopSystem(h); }
   }
+  const reached = results.systems.svc1?.runs.find((r) => r.conc === 32)?.batching?.meanBatchSize;
+  const sizes = [...new Set([Number.isFinite(reached) ? Math.max(1, Math.round(reached)) : 32, 32])];
+  results.ceilings = [];
+  for (const b of sizes) { log(`ceiling at batch ${b}`); results.ceilings.push(await ceiling(b)); log(JSON.stringify(results.ceilings.at(-1))); }
+  if (!SKIP.has('profile')) {
+    try {
+      log('profiling the service at c=32');
+      execFileSync(process.execPath, [path.join(ROOT, 'bench/profile.mjs'), `--seconds=${QUICK ? 3 : 6}`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MODEL_DIR: svcEnv.MODEL_DIR } });
+      results.profile = JSON.parse(readFileSync(path.join(ROOT, 'bench/profile.json'), 'utf8'));
+    } catch (e) { results.failures.profile = e.message.slice(0, 300); }
+  }
   results.finished = new Date().toISOString();
   try { results.chart = chart(); } catch (e) { log('chart skipped', e.message); }
   writeFileSync(path.join(ROOT, 'bench/results.json'), JSON.stringify(results, null, 2));
   writeReport();
 }
 
-// optional PNG: grouped bars of sentences/s per concurrency, rendered with headless chromium
+// PNG: sentences/s (left) and p95 latency (right, log scale) against concurrency, via headless chromium
 function chart() {
   const sys = Object.values(results.systems);
-  const W = 720, H = 380, x0 = 60, y0 = 320, maxV = Math.max(results.ceiling?.sentPerS ?? 0, ...sys.flatMap((e) => e.runs.map((r) => r.sentPerS)));
-  const colors = ['#1f77b4', '#aec7e8', '#d62728', '#2ca02c'];
-  const gw = (W - x0 - 20) / CONCS.length, bw = (gw - 30) / sys.length;
+  const colors = ['#1f77b4', '#9467bd', '#d62728', '#2ca02c'];
+  const W = 900, H = 400, PW = 380, top = 50, ph = 270;
+  const xAt = (x0, ci) => x0 + 30 + (ci * (PW - 60)) / (CONCS.length - 1);
+  const panel = (x0, title, value, yOf, ticks) => {
+    let s = `<text x="${x0 + PW / 2}" y="${top - 18}" text-anchor="middle" font-size="14">${title}</text>`;
+    s += `<line x1="${x0}" x2="${x0}" y1="${top}" y2="${top + ph}" stroke="black"/><line x1="${x0}" x2="${x0 + PW}" y1="${top + ph}" y2="${top + ph}" stroke="black"/>`;
+    for (const t of ticks) s += `<line x1="${x0 - 4}" x2="${x0 + PW}" y1="${yOf(t)}" y2="${yOf(t)}" stroke="#ddd"/><text x="${x0 - 6}" y="${yOf(t) + 4}" text-anchor="end" font-size="10">${t}</text>`;
+    CONCS.forEach((c, ci) => (s += `<text x="${xAt(x0, ci)}" y="${top + ph + 16}" text-anchor="middle">c=${c}</text>`));
+    sys.forEach((e, si) => {
+      const pts = CONCS.map((c, ci) => { const r = e.runs.find((q) => q.conc === c); return r && Number.isFinite(value(r)) ? [xAt(x0, ci), yOf(value(r)), value(r)] : null; }).filter(Boolean);
+      s += `<polyline fill="none" stroke="${colors[si % 4]}" stroke-width="2" points="${pts.map((p) => p.slice(0, 2).join(',')).join(' ')}"/>`;
+      for (const [x, y, v] of pts) s += `<circle cx="${x}" cy="${y}" r="3" fill="${colors[si % 4]}"/><text x="${x + 5}" y="${y - 5}" font-size="9" fill="${colors[si % 4]}">${v.toFixed(0)}</text>`;
+    });
+    return s;
+  };
+  const maxT = Math.max(...(results.ceilings ?? []).map((c) => c.sentPerS), ...sys.flatMap((e) => e.runs.map((r) => r.sentPerS))) * 1.1;
+  const yT = (v) => top + ph - (v / maxT) * ph;
+  const p95s = sys.flatMap((e) => e.runs.map((r) => r.p95)).filter(Number.isFinite);
+  const lo = Math.log10(Math.max(1, Math.min(...p95s) / 1.5)), hi = Math.log10(Math.max(...p95s) * 1.5);
+  const yL = (v) => top + ph - ((Math.log10(v) - lo) / (hi - lo)) * ph;
+  const step = maxT > 400 ? 100 : 50;
   let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/>`;
-  svg += `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">sentences/s by client concurrency (ceiling dashed)</text>`;
-  const y = (v) => y0 - (v / maxV) * 270;
-  CONCS.forEach((c, ci) => {
-    sys.forEach((e, si) => { const r = e.runs.find((q) => q.conc === c); if (!r) return; const bx = x0 + ci * gw + 15 + si * bw;
-      svg += `<rect x="${bx}" y="${y(r.sentPerS)}" width="${bw - 2}" height="${y0 - y(r.sentPerS)}" fill="${colors[si % 4]}"/><text x="${bx + bw / 2}" y="${y(r.sentPerS) - 3}" text-anchor="middle" font-size="10">${r.sentPerS.toFixed(0)}</text>`; });
-    svg += `<text x="${x0 + ci * gw + gw / 2}" y="${y0 + 16}" text-anchor="middle">c=${c}</text>`;
-  });
-  if (results.ceiling) svg += `<line x1="${x0}" x2="${W - 20}" y1="${y(results.ceiling.sentPerS)}" y2="${y(results.ceiling.sentPerS)}" stroke="black" stroke-dasharray="5,4"/>`;
-  svg += `<line x1="${x0}" x2="${x0}" y1="40" y2="${y0}" stroke="black"/><line x1="${x0}" x2="${W - 20}" y1="${y0}" y2="${y0}" stroke="black"/>`;
-  sys.forEach((e, si) => { svg += `<rect x="${x0 + si * 165}" y="${H - 22}" width="10" height="10" fill="${colors[si % 4]}"/><text x="${x0 + 14 + si * 165}" y="${H - 13}" font-size="10">${e.name.replace(' (no batching, no KV cache)', '')}</text>`; });
+  svg += panel(60, 'throughput (sentences/s); dashed: in-process ceiling', (r) => r.sentPerS, yT, Array.from({ length: Math.floor(maxT / step) + 1 }, (_, i) => i * step));
+  for (const c of results.ceilings ?? []) svg += `<line x1="60" x2="${60 + PW}" y1="${yT(c.sentPerS)}" y2="${yT(c.sentPerS)}" stroke="black" stroke-dasharray="5,4"/><text x="${60 + PW - 2}" y="${yT(c.sentPerS) - 4}" text-anchor="end" font-size="9">ceiling, batch ${c.batchSize}: ${c.sentPerS.toFixed(0)}</text>`;
+  svg += panel(500, 'p95 latency (ms, log scale)', (r) => r.p95, yL, [10, 20, 50, 100, 200, 500, 1000, 2000].filter((t) => Math.log10(t) >= lo && Math.log10(t) <= hi));
+  sys.forEach((e, si) => { svg += `<rect x="${60 + si * 200}" y="${H - 24}" width="10" height="10" fill="${colors[si % 4]}"/><text x="${74 + si * 200}" y="${H - 15}" font-size="11">${e.name.replace(' (no batching, no KV cache)', '')}</text>`; });
   svg += `</svg>`;
   writeFileSync(path.join(ROOT, 'bench/throughput.svg'), svg);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'anuvaad-chart-'));
@@ -213,45 +209,58 @@ function chart() {
 
 function writeReport() {
   const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? 'unknown';
-  const c32 = (k) => results.systems[k]?.runs.find((r) => r.conc === 32)?.sentPerS;
-  const svc = c32('svc1'), ceil = results.ceiling?.sentPerS, naive = c32('naive'), tjs = c32('tjs');
+  const c32 = (k) => results.systems[k]?.runs.find((r) => r.conc === 32);
+  const svc = c32('svc1')?.sentPerS, naive = c32('naive')?.sentPerS, tjs = c32('tjs')?.sentPerS;
+  const [ceilReached, ceil32] = [results.ceilings?.[0], results.ceilings?.find((c) => c.batchSize === 32)];
   const ratio = (a, b) => (a && b ? a / b : NaN);
-  const rC = ratio(svc, ceil), rN = ratio(svc, naive), rT = ratio(svc, tjs);
+  const rC = ratio(svc, ceilReached?.sentPerS), rN = ratio(svc, naive), rT = ratio(svc, tjs);
   const open = results.systems.svc1?.open;
   const met = (b) => (b ? '**met**' : '**missed**');
   let md = `# Benchmarks\n\n`;
   md += `Generated by \`node bench/run.mjs${QUICK ? ' --quick' : ''}\` on ${results.started} (finished ${results.finished}).\n\n`;
-  md += `- Machine: ${cpu}, ${os.cpus().length} cores visible, ${f(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}\n`;
-  md += `- Model: \`models/en-hi/1\` (Marian, ONNX encoder + merged decoder), ORT intra-op threads: ${process.env.ORT_INTRA_OP_THREADS ?? 'default'}\n`;
+  md += `- Machine: ${cpu}, ${os.cpus().length} cores visible, ${f(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}. The load client runs on the same machine.\n`;
+  md += `- Model: \`${results.model}\` (Marian, ONNX encoder + merged decoder). onnxruntime for every system: intra-op threads ${ORT_THREADS || 'default'}, spinning ${ORT_SPINNING ? 'on' : 'off'}; service worker thread: ${results.ort.workerThread}.\n`;
   md += `- Load: ${SENTENCES.length} sentences in \`bench/sentences.txt\`, one sentence per request, closed loop with keep-alive, each scenario ${DURATION_MS / 1000} s or ${MAX_REQ} requests (in-flight requests are awaited); one warm-up pass over all sentences per server. Service runs with \`TRANSLATION_CACHE_SIZE=0\`.\n`;
-  md += `- Generated tokens: service = delta of \`anuvaad_generated_tokens_total\`; naive = its own count; transformers.js = re-encoding of the output (approximate; the pipeline returns no ids); all without \`</s>\`.\n`;
+  md += `- Generated tokens: service = delta of \`anuvaad_generated_tokens_total\`; naive = its own count; transformers.js = re-encoding of the output (approximate; the pipeline returns no ids); all without \`</s>\`. Batch size and queue wait = deltas of the service's own histograms.\n`;
   md += `- Peak RSS = VmHWM of the server process read after the scenario (a lifetime high-water mark, so it is cumulative across the scenarios of one server).\n\n`;
-  md += `Reproduce: \`npm run build && node bench/run.mjs\` (\`--quick\` = 2 s scenarios). Raw numbers: \`bench/results.json\`.\n\n`;
+  md += `Reproduce: \`npm run build && node bench/run.mjs\` (\`--quick\` = 2 s scenarios; \`--skip=svc4,naive,tjs,profile\`). Raw numbers: \`bench/results.json\`; profile: \`node bench/profile.mjs\` → \`bench/profile.json\`.\n\n`;
   md += `## Results\n\n`;
-  for (const [k, e] of Object.entries(results.systems)) {
-    md += `### ${e.name}\n\n| concurrency | requests | sentences/s | gen tokens/s | p50 ms | p95 ms | p99 ms | peak RSS MiB | errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n`;
-    for (const r of e.runs) md += `| ${r.conc} | ${r.requests} | ${f(r.sentPerS)} | ${f(r.tokPerS, 0)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${f(r.peakRssMiB, 0)} | ${r.errors} |\n`;
-    if (e.open) md += `| open loop ${f(e.open.rate)} req/s (80 % of peak) | ${e.open.requests} | ${f(e.open.sentPerS)} | ${f(e.open.tokPerS, 0)} | ${f(e.open.p50)} | ${f(e.open.p95)} | ${f(e.open.p99)} | ${f(e.open.peakRssMiB, 0)} | ${e.open.errors} |\n`;
+  for (const e of Object.values(results.systems)) {
+    const svcCols = e.runs.some((r) => r.batching);
+    md += `### ${e.name}\n\n| concurrency | requests | sentences/s | gen tokens/s | p50 ms | p95 ms | p99 ms | peak RSS MiB | errors |${svcCols ? ' mean batch | mean queue wait ms |' : ''}\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|${svcCols ? '---:|---:|' : ''}\n`;
+    const row = (label, r) => `| ${label} | ${r.requests} | ${f(r.sentPerS)} | ${f(r.tokPerS, 0)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${f(r.peakRssMiB, 0)} | ${r.errors} |${svcCols ? ` ${f(r.batching?.meanBatchSize)} | ${f(r.batching?.meanQueueWaitMs)} |` : ''}\n`;
+    for (const r of e.runs) md += row(r.conc, r);
+    if (e.open) md += row(`open loop ${f(e.open.rate)} req/s (80 % of peak)`, e.open);
     md += `\n`;
   }
-  const c = results.ceiling;
-  if (c) md += `### In-process ceiling (service Translator, no HTTP, batches of ≤ 32, greedy)\n\n| sentences/s | gen tokens/s | bare decode p50, 1 sentence (ms) | RSS MiB (harness) |\n|---:|---:|---:|---:|\n| ${f(c.sentPerS)} | ${f(c.tokPerS, 0)} | ${f(c.bareP50)} | ${f(c.peakRssMiB, 0)} |\n\n`;
+  if (results.ceilings?.length) {
+    md += `### In-process ceiling (service Translator, no HTTP, greedy)\n\n| batch size | sentences/s | gen tokens/s | bare decode p50, 1 sentence (ms) |\n|---:|---:|---:|---:|\n`;
+    for (const c of results.ceilings) md += `| ${c.batchSize}${c === ceilReached ? ' (reached by the service at c=32)' : ''} | ${f(c.sentPerS)} | ${f(c.tokPerS, 0)} | ${f(c.bareP50)} |\n`;
+    md += `\n`;
+  }
   for (const [k, why] of Object.entries(results.failures)) md += `- **${k} not measured**: ${why}\n`;
   md += `\n## Ratios (concurrency 32, greedy) and targets\n\n`;
   md += `| comparison | measured | target | verdict |\n|---|---:|---:|---|\n`;
-  md += `| service / in-process ceiling | ${f(svc)} / ${f(ceil)} = ${f(rC, 2)}× | ≥ 0.85× | ${Number.isFinite(rC) ? met(rC >= 0.85) : 'n/a'} |\n`;
+  md += `| service / in-process ceiling at the batch size the service reached (${ceilReached?.batchSize ?? 'n/a'}) | ${f(svc)} / ${f(ceilReached?.sentPerS)} = ${f(rC, 2)}× | ≥ 0.85× | ${Number.isFinite(rC) ? met(rC >= 0.85) : 'n/a'} |\n`;
+  if (ceil32 && ceil32 !== ceilReached) md += `| (for reference) service / ceiling at batch 32 | ${f(svc)} / ${f(ceil32.sentPerS)} = ${f(ratio(svc, ceil32.sentPerS), 2)}× | | |\n`;
   md += `| service / naive | ${f(svc)} / ${f(naive)} = ${f(rN, 2)}× | ≥ 4× | ${Number.isFinite(rN) ? met(rN >= 4) : 'not measured'} |\n`;
   md += `| service / transformers.js | ${f(svc)} / ${f(tjs)} = ${f(rT, 2)}× | > 1× | ${Number.isFinite(rT) ? met(rT > 1) : 'not measured'} |\n`;
   if (open) md += `| latency at 80 % of peak (${f(open.rate)} req/s open loop) | p95 ${f(open.p95)} ms, p99 ${f(open.p99)} ms | p95 < 200, p99 < 500 | ${met(open.p95 < 200 && open.p99 < 500)} |\n`;
-  const tw = results.systems.svc1?.tenWordP50;
-  md += `\nSingle ~10-word sentence ("${TEN_WORD}") at concurrency 1: service p50 ${f(tw)} ms vs bare in-process decode p50 ${f(c?.bareP50)} ms (overhead ${f(tw - c?.bareP50)} ms).\n`;
+  const tw = results.systems.svc1?.tenWordP50, bare = ceilReached?.bareP50;
+  md += `| c=1 p50, ~10-word sentence ("${TEN_WORD}") vs bare in-process decode | ${f(tw)} / ${f(bare)} ms = ${f(ratio(tw, bare), 2)}× | ≤ 1.5× | ${Number.isFinite(tw) && Number.isFinite(bare) ? met(tw <= 1.5 * bare) : 'n/a'} |\n`;
+  const p = results.profile;
+  if (p) {
+    md += `\n## Where the time goes (service at c=32, \`bench/profile.mjs\`)\n\n`;
+    md += `${p.requests} requests in ${f(p.profiledSeconds)} s (${f(p.sentencesPerS)} sentences/s), mean batch ${f(p.meanBatchSize)}, mean queue wait ${f(p.meanQueueWaitMs)} ms; server process CPU ${f(p.serverCpuCores, 2)} cores. V8 CPU profile of the HTTP (main) thread; native calls are counted with their JS caller. With \`ORT_WORKER_THREAD=true\` the model runs on a worker thread, so its compute is not in this table (it is the idle share's counterpart).\n\n`;
+    md += `| share of main-thread time | component |\n|---:|---|\n`;
+    for (const c of p.components.filter((c) => c.share >= 0.5)) md += `| ${f(c.share)} % | ${c.component} |\n`;
+  }
   md += `\n## Notes and caveats\n\n`;
-  md += `- The load client runs on the same 2-core machine as the server and competes with it for CPU; the in-process ceiling has no client and no HTTP, so part of the service/ceiling gap is client cost, not service cost.\n`;
+  md += `- Client and server share the machine's ${os.cpus().length} cores; the ceiling has no client and no HTTP, so part of the service/ceiling gap is client cost, not service cost.\n`;
   md += `- The naive and transformers.js servers serialize requests (one translation at a time), so their throughput is flat in concurrency and their latency grows with queue length; the service batches concurrent requests (MAX_BATCH_SIZE=32 default).\n`;
-  md += `- Short, everyday sentences (2–17 words) favour the naive no-KV-cache decoder: with 5–20 output tokens the quadratic re-computation costs little, which is why it is close to the service at concurrency 1.\n`;
+  md += `- Short, everyday sentences (2–17 words) favour the naive no-KV-cache decoder: with 5–20 output tokens the quadratic re-computation costs little.\n`;
   md += `- Beam 4 is shown for completeness; there is no greedy-vs-beam target.\n`;
-  md += `- All outputs for the spot-checked sentence were identical across service, naive and transformers.js (greedy).\n`;
-  if (results.chart) md += `\n![sentences/s by concurrency](bench/throughput.png)\n`;
+  if (results.chart) md += `\n![throughput and p95 latency by concurrency](bench/throughput.png)\n`;
   writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md);
   log('wrote BENCHMARKS.md');
 }
