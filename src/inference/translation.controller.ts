@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -6,11 +6,13 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { ROUTES } from '../app.routes';
+import { validationFailed } from '../common/api-errors';
 import { RequestId } from '../common/decorators/request-id.decorator';
 import { RequestSignal } from '../common/decorators/request-signal.decorator';
 import { ERROR_RESPONSES } from '../common/error-examples';
@@ -61,6 +63,60 @@ export class TranslationController {
         version: body.version,
       },
       { requestId, endpoint: ROUTES.translate, signal },
+    );
+    return {
+      translations: outcome.translations,
+      model: outcome.model,
+      latency_ms: outcome.latencyMs,
+    };
+  }
+
+  @Post(ROUTES.versionTranslate)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Translate with one version of one model (bypasses any canary split)' })
+  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiParam({ name: 'version', example: '1' })
+  @ApiBody({
+    type: TranslateRequestDto,
+    examples: { single: { summary: 'One text', value: { text: 'Hello' } } },
+  })
+  @ApiOkResponse({ type: TranslateResponseDto })
+  @ApiBadRequestResponse(ERROR_RESPONSES.badRequest)
+  @ApiNotFoundResponse(ERROR_RESPONSES.notFound)
+  @ApiPayloadTooLargeResponse(ERROR_RESPONSES.payloadTooLarge)
+  @ApiServiceUnavailableResponse(ERROR_RESPONSES.notReady)
+  @ApiGatewayTimeoutResponse(ERROR_RESPONSES.deadline)
+  async translateVersion(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Body() body: TranslateRequestDto,
+    @RequestId() requestId: string,
+    @RequestSignal() signal: AbortSignal,
+  ): Promise<TranslateResponseDto> {
+    const conflicts = (
+      [
+        ['model', body.model, name],
+        ['version', body.version, version],
+      ] as const
+    ).filter(([, given, fromPath]) => given !== undefined && given !== fromPath);
+    if (conflicts.length > 0) {
+      throw validationFailed(
+        conflicts.map(([field, given, fromPath]) => ({
+          field,
+          rule: 'matchesPath',
+          message: `${field} "${given}" differs from the path's "${fromPath}"`,
+        })),
+      );
+    }
+    const outcome = await this.translation.translate(
+      {
+        texts: Array.isArray(body.text) ? body.text : [body.text],
+        beamSize: body.beam_size,
+        maxNewTokens: body.max_new_tokens,
+        model: name,
+        version,
+      },
+      { requestId, endpoint: ROUTES.versionTranslate, signal },
     );
     return {
       translations: outcome.translations,
