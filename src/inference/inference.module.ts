@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { ModelModule } from '../model/model.module';
 import { MonitoringModule } from '../monitoring/monitoring.module';
 import { BatchScheduler } from './batch-scheduler';
+import { OpenInferenceBodyMiddleware } from './open-inference/open-inference-body.middleware';
 import { OpenInferenceController } from './open-inference/open-inference.controller';
 import { TranslationCache } from './translation-cache';
 import { TranslationController } from './translation.controller';
@@ -13,4 +14,8 @@ import { TranslationService } from './translation.service';
   controllers: [TranslationController, OpenInferenceController],
   providers: [TranslationService, BatchScheduler, TranslationCache],
 })
-export class InferenceModule {}
+export class InferenceModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(OpenInferenceBodyMiddleware).forRoutes(OpenInferenceController);
+  }
+}

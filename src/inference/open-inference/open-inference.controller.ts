@@ -237,7 +237,11 @@ export class OpenInferenceController {
         model: name,
         version,
       },
-      { requestId, endpoint: `/${ROUTES.v2}/${version === undefined ? MODEL : VERSION}/infer`, signal },
+      {
+        requestId,
+        endpoint: `/${ROUTES.v2}/${version === undefined ? MODEL : VERSION}/infer`,
+        signal,
+      },
     );
     return {
       model_name: outcome.model.name,
