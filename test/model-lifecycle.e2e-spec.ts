@@ -347,6 +347,7 @@ describe('model lifecycle: hot reload, rollback, unload, canary', () => {
             ),
           );
           versions.push(...answers.map((a) => a.body.model.version as string));
+          for (const a of answers) expect(a.headers['x-model-version']).toBe(a.body.model.version);
         }
         const canary = versions.filter((v) => v === '2').length;
         expect(versions.filter((v) => v !== '1' && v !== '2')).toEqual([]);

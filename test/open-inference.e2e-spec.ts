@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { startApp, TestApp } from './support/e2e-app';
+import * as path from 'node:path';
+import { readJsonLines, startApp, TestApp } from './support/e2e-app';
 
 const text = (data: unknown[], shape: number[] = [data.length]) => ({
   name: 'text',
@@ -76,8 +77,19 @@ describe('Open Inference Protocol (V2)', () => {
       const texts = ['Hello.', 'How are you?'];
       const res = await request(t.http)
         .post('/v2/models/tiny/infer')
+        .set('x-request-id', 'v2-infer-1')
         .send({ id: 'req-42', inputs: [text(texts)] })
         .expect(200);
+      expect(res.headers).toMatchObject({ 'x-model-name': 'tiny', 'x-model-version': '1' });
+      // the request's log line names the version that served it
+      const lines = await readJsonLines(path.join(t.logDir, 'app.log'), (ls) =>
+        ls.some((l) => l.request_id === 'v2-infer-1'),
+      );
+      expect(lines.find((l) => l.request_id === 'v2-infer-1')).toMatchObject({
+        msg: 'request completed',
+        model_name: 'tiny',
+        model_version: '1',
+      });
       const v1 = await request(t.http).post('/v1/translate').send({ text: texts }).expect(200);
       expect(res.body).toEqual({
         model_name: 'tiny',

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -11,11 +11,13 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { ROUTES } from '../app.routes';
 import { validationFailed } from '../common/api-errors';
 import { RequestId } from '../common/decorators/request-id.decorator';
 import { RequestSignal } from '../common/decorators/request-signal.decorator';
 import { ERROR_RESPONSES } from '../common/error-examples';
+import { setServedModelHeaders } from '../logging/served-model';
 import {
   PredictRequestDto,
   PredictResponseDto,
@@ -53,6 +55,7 @@ export class TranslationController {
     @Body() body: TranslateRequestDto,
     @RequestId() requestId: string,
     @RequestSignal() signal: AbortSignal,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<TranslateResponseDto> {
     const outcome = await this.translation.translate(
       {
@@ -64,6 +67,7 @@ export class TranslationController {
       },
       { requestId, endpoint: ROUTES.translate, signal },
     );
+    setServedModelHeaders(res, outcome.model);
     return {
       translations: outcome.translations,
       model: outcome.model,
@@ -92,6 +96,7 @@ export class TranslationController {
     @Body() body: TranslateRequestDto,
     @RequestId() requestId: string,
     @RequestSignal() signal: AbortSignal,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<TranslateResponseDto> {
     const conflicts = (
       [
@@ -118,6 +123,7 @@ export class TranslationController {
       },
       { requestId, endpoint: ROUTES.versionTranslate, signal },
     );
+    setServedModelHeaders(res, outcome.model);
     return {
       translations: outcome.translations,
       model: outcome.model,
@@ -140,11 +146,13 @@ export class TranslationController {
     @Body() body: PredictRequestDto,
     @RequestId() requestId: string,
     @RequestSignal() signal: AbortSignal,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<PredictResponseDto> {
     const outcome = await this.translation.translate(
       { texts: [body.text] },
       { requestId, endpoint: ROUTES.predict, signal },
     );
+    setServedModelHeaders(res, outcome.model);
     return {
       translation: outcome.translations[0],
       model_version: outcome.model.version,

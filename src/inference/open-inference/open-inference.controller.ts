@@ -26,6 +26,7 @@ import { ROUTES } from '../../app.routes';
 import { modelNotFound } from '../../common/api-errors';
 import { RequestId } from '../../common/decorators/request-id.decorator';
 import { RequestSignal } from '../../common/decorators/request-signal.decorator';
+import { setServedModelHeaders } from '../../logging/served-model';
 import { ModelService } from '../../model/model.service';
 import { TranslationService } from '../translation.service';
 import {
@@ -197,8 +198,9 @@ export class OpenInferenceController {
     @Body() body: unknown,
     @RequestId() requestId: string,
     @RequestSignal() signal: AbortSignal,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<V2InferenceResponse> {
-    return this.runInference(name, undefined, body, requestId, signal);
+    return this.runInference(name, undefined, body, requestId, signal, res);
   }
 
   @Post(`${VERSION}/infer`)
@@ -217,8 +219,9 @@ export class OpenInferenceController {
     @Body() body: unknown,
     @RequestId() requestId: string,
     @RequestSignal() signal: AbortSignal,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<V2InferenceResponse> {
-    return this.runInference(name, version, body, requestId, signal);
+    return this.runInference(name, version, body, requestId, signal, res);
   }
 
   private async runInference(
@@ -227,6 +230,7 @@ export class OpenInferenceController {
     body: unknown,
     requestId: string,
     signal: AbortSignal,
+    res: Response,
   ): Promise<V2InferenceResponse> {
     const request = parseInferenceRequest(body);
     const outcome = await this.translation.translate(
@@ -243,6 +247,7 @@ export class OpenInferenceController {
         signal,
       },
     );
+    setServedModelHeaders(res, outcome.model);
     return {
       model_name: outcome.model.name,
       model_version: outcome.model.version,
