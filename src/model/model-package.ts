@@ -159,7 +159,10 @@ export async function listModels(modelDir: string): Promise<string[]> {
   } catch {
     return [];
   }
-  const names = entries.filter((e) => e.isDirectory() && /^[A-Za-z0-9._-]+$/.test(e.name));
+  // hidden folders (.git, staging copies) are not models
+  const names = entries.filter(
+    (e) => e.isDirectory() && /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(e.name),
+  );
   const withVersions = await Promise.all(
     names.map(async (e) => ((await listVersions(modelDir, e.name)).length > 0 ? e.name : null)),
   );

@@ -1,5 +1,5 @@
 import { HttpStatus, Logger } from '@nestjs/common';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
@@ -335,6 +335,10 @@ describe('ModelService as a model repository', () => {
     expect(thrown(() => service.require('none')).message).toMatch(
       /model "none" is not served here; available: "fake", "other"/,
     );
+
+    rmSync(path.join(root, 'other'), { recursive: true });
+    await service.refresh();
+    expect(service.modelNames).toEqual(['fake']);
   });
 
   it('loads and unloads through the admin operations', async () => {
@@ -367,6 +371,7 @@ describe('ModelService as a model repository', () => {
       reason: 'model_not_found',
     });
     await expect(service.loadModel('none')).rejects.toMatchObject({ reason: 'model_not_found' });
+    await expect(service.loadModel('..')).rejects.toMatchObject({ reason: 'model_not_found' });
     await expect(service.unloadModel('fake', '7')).rejects.toMatchObject({
       reason: 'model_not_found',
     });

@@ -283,7 +283,8 @@ export class ModelService implements OnApplicationShutdown {
    */
   loadModel(name: string, version?: string): Promise<ModelStatus> {
     return this.serialized(async () => {
-      const onDisk = await listVersions(this.config.model.dir, name);
+      // a name is one folder of the repository, never a path out of it
+      const onDisk = isModelName(name) ? await listVersions(this.config.model.dir, name) : [];
       if (onDisk.length === 0 && !this.entries.has(name)) {
         throw modelNotFound(`no model "${name}" in the repository (${this.config.model.dir})`);
       }
@@ -393,6 +394,11 @@ export class ModelService implements OnApplicationShutdown {
     for (const name of names) {
       try {
         await this.reconcile(name);
+        const entry = this.entries.get(name)!;
+        // a model folder that is gone (and drained) leaves the repository, unless it is MODEL_NAME
+        if (name !== this.modelName && entry.onDisk.length === 0 && entry.versions.size === 0) {
+          this.entries.delete(name);
+        }
       } catch (e) {
         // one model's trouble must not stop the others from loading
         this.logger.error(`model ${name}: repository scan failed: ${(e as Error).message}`);
@@ -721,6 +727,8 @@ function removalReason(entry: ModelEntry, version: string): string {
   if (!entry.onDisk.includes(version)) return 'folder removed';
   return `not selected by version policy ${describePolicy(entry.policy)}`;
 }
+
+const isModelName = (name: string) => /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name);
 
 const quoteList = (items: readonly string[]) =>
   items.length ? items.map((i) => `"${i}"`).join(', ') : 'none';
