@@ -1,9 +1,16 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import {
+  DynamicModule,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  RequestMethod,
+} from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { TimeoutInterceptor } from './common/interceptors/timeout.interceptor';
 import { JsonBodyMiddleware } from './common/middleware/json-body.middleware';
 import { createValidationPipe } from './common/pipes/validation.pipe';
+import { ROUTES } from './app.routes';
 import { AppConfig, loadAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
@@ -39,6 +46,10 @@ export class AppModule implements NestModule {
 
   // Registered last (root module), so logging and metrics middleware already run when parsing fails.
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes('*');
+    // The Open Inference Protocol routes parse their own bodies, to answer in their error shape.
+    consumer
+      .apply(JsonBodyMiddleware)
+      .exclude({ path: `${ROUTES.v2}/*path`, method: RequestMethod.ALL })
+      .forRoutes('*');
   }
 }

@@ -7,6 +7,10 @@ export const API_VERSION = 'v1';
 export const ROUTES = {
   translate: `${API_VERSION}/translate`,
   models: `${API_VERSION}/models`,
+  versionTranslate: `${API_VERSION}/models/:name/versions/:version/translate`,
+  adminModels: `${API_VERSION}/admin/models`,
+  /** Open Inference Protocol (KServe V2) REST routes */
+  v2: 'v2',
   drift: `${API_VERSION}/monitoring/drift`,
   predict: 'predict',
   health: 'health',

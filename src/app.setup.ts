@@ -25,6 +25,8 @@ export function configureApp(app: INestApplication): void {
           '(also in the x-request-id response header).',
       )
       .setVersion('1')
+      // the admin API (/v1/admin/...) takes ADMIN_TOKEN as a bearer token
+      .addBearerAuth()
       .build(),
   );
   SwaggerModule.setup(ROUTES.docs, app, document, { jsonDocumentUrl: `${ROUTES.docs}-json` });

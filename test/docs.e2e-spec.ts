@@ -42,8 +42,20 @@ describe('OpenAPI docs', () => {
         'GET /v1/models',
         'GET /v1/models/{name}',
         'GET /v1/monitoring/drift',
+        'GET /v2',
+        'GET /v2/health/live',
+        'GET /v2/health/ready',
+        'GET /v2/models/{name}',
+        'GET /v2/models/{name}/ready',
+        'GET /v2/models/{name}/versions/{version}',
+        'GET /v2/models/{name}/versions/{version}/ready',
         'POST /predict',
+        'POST /v1/admin/models/{name}/load',
+        'POST /v1/admin/models/{name}/unload',
+        'POST /v1/models/{name}/versions/{version}/translate',
         'POST /v1/translate',
+        'POST /v2/models/{name}/infer',
+        'POST /v2/models/{name}/versions/{version}/infer',
       ].sort(),
     );
     for (const ops of Object.values(spec.paths)) {
@@ -88,8 +100,10 @@ describe('OpenAPI docs', () => {
       for (const op of Object.values(ops)) {
         const examples = op.requestBody?.content['application/json']?.examples ?? {};
         for (const example of Object.values(examples)) {
+          // path parameters as the served fixture has them
+          const url = route.replace('{name}', 'tiny').replace('{version}', '1');
           const res = await request(t.http)
-            .post(route)
+            .post(url)
             .send(example.value as object);
           expect({ route, example: example.value, status: res.status }).toMatchObject({
             status: 200,
@@ -101,5 +115,11 @@ describe('OpenAPI docs', () => {
       spec.paths['/v1/translate'].post.requestBody!.content['application/json'].examples!,
     );
     expect(tried.length).toBeGreaterThanOrEqual(3);
+    expect(
+      Object.keys(
+        spec.paths['/v2/models/{name}/infer'].post.requestBody!.content['application/json']
+          .examples!,
+      ).length,
+    ).toBeGreaterThanOrEqual(2);
   });
 });

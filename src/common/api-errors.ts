@@ -17,6 +17,9 @@ export type ErrorReason =
   | 'deadline_exceeded'
   | 'queue_full'
   | 'client_closed'
+  | 'model_load_failed'
+  | 'admin_disabled'
+  | 'unauthorized'
   | 'internal';
 
 export interface FieldProblem {

@@ -26,6 +26,9 @@ export class ErrorResponseDto {
       'deadline_exceeded',
       'queue_full',
       'client_closed',
+      'model_load_failed',
+      'admin_disabled',
+      'unauthorized',
       'internal',
     ],
   })

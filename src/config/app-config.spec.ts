@@ -65,6 +65,34 @@ describe('loadAppConfig', () => {
     expect(message).toContain('MODEL_VERSION must be an integer version folder name');
   });
 
+  it('reads the model repository settings: policy, polling, canary and the admin token', () => {
+    const defaults = loadAppConfig({});
+    expect(defaults.model).toMatchObject({ versionPolicy: 'latest:1', pollSeconds: 0, canary: {} });
+    expect(defaults.admin.token).toBeUndefined();
+    const config = loadAppConfig({
+      MODEL_VERSION_POLICY: 'specific:1,3',
+      MODEL_POLL_S: '2',
+      MODEL_CANARY: 'en-hi:2=10,other:7=2.5',
+      ADMIN_TOKEN: 'a-long-enough-admin-token',
+    });
+    expect(config.model).toMatchObject({
+      versionPolicy: 'specific:1,3',
+      pollSeconds: 2,
+      canary: { 'en-hi': { version: '2', weight: 10 }, other: { version: '7', weight: 2.5 } },
+    });
+    expect(config.admin.token).toBe('a-long-enough-admin-token');
+  });
+
+  it.each([
+    [{ MODEL_VERSION_POLICY: 'newest' }, 'MODEL_VERSION_POLICY must be'],
+    [{ MODEL_CANARY: 'en-hi=10' }, 'MODEL_CANARY must be'],
+    [{ MODEL_CANARY: 'en-hi:2=150' }, 'each weight at most 100'],
+    [{ MODEL_CANARY: 'en-hi:2=10,en-hi:3=10' }, 'one entry per model'],
+    [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN must be at least 16 characters'],
+  ])('rejects %j', (env, message) => {
+    expect(() => loadAppConfig(env)).toThrow(message);
+  });
+
   it('ignores unrelated environment variables', () => {
     expect(() => loadAppConfig({ PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
   });
@@ -75,7 +103,7 @@ describe('loadAppConfig', () => {
       string,
       string | number | boolean | undefined
     >;
-    for (const name of [...Object.keys(defaults), 'MODEL_VERSION']) {
+    for (const name of [...Object.keys(defaults), 'MODEL_VERSION', 'MODEL_CANARY', 'ADMIN_TOKEN']) {
       const row = readme.split('\n').find((l) => l.startsWith(`| \`${name}\` |`));
       expect({ name, row }).toEqual({ name, row: expect.any(String) });
       if (defaults[name] !== undefined) expect(row).toContain(`\`${String(defaults[name])}\``);

@@ -23,7 +23,15 @@ export interface AppConfig {
     allowSpinning: boolean;
     requireChecksums: boolean;
     warmupText: string;
+    /** MODEL_VERSION_POLICY: the policy of models without a version_policy.json */
+    versionPolicy: string;
+    /** seconds between repository scans; 0 = off */
+    pollSeconds: number;
+    /** MODEL_CANARY, parsed: model name → canary version and its share of traffic in percent */
+    canary: Record<string, { version: string; weight: number }>;
   };
+  /** undefined keeps the admin API off */
+  admin: { token?: string };
   limits: {
     maxTextsPerRequest: number;
     maxCharsPerText: number;
@@ -38,6 +46,25 @@ export interface AppConfig {
 
 export class InvalidConfigError extends Error {}
 
+/** Variables without a default: absent from `new EnvDto()`, so listed here. */
+const OPTIONAL_VARS = ['MODEL_VERSION', 'MODEL_CANARY', 'ADMIN_TOKEN'];
+
+/** `en-hi:2=10,other:3=50` → { 'en-hi': { version: '2', weight: 10 }, … }; weights are percent. */
+export function parseCanary(value: string | undefined): AppConfig['model']['canary'] {
+  const canary: AppConfig['model']['canary'] = {};
+  for (const entry of value ? value.split(',') : []) {
+    const [, name, version, weight] = /^(.+):(\d+)=(.+)$/.exec(entry)!;
+    if (Number(weight) > 100 || name in canary) {
+      throw new InvalidConfigError(
+        `Invalid environment configuration:\n  MODEL_CANARY=${JSON.stringify(value)}: ` +
+          'one entry per model, each weight at most 100 (percent)',
+      );
+    }
+    canary[name] = { version, weight: Number(weight) };
+  }
+  return canary;
+}
+
 /**
  * Validates the environment once and turns it into a typed config.
  * Fails fast with one line per bad variable so a broken deployment says what to fix.
@@ -46,7 +73,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const known = Object.keys(new EnvDto());
   const raw = Object.fromEntries(
     Object.entries(env).filter(
-      ([key, value]) => (known.includes(key) || key === 'MODEL_VERSION') && value !== '',
+      ([key, value]) => (known.includes(key) || OPTIONAL_VARS.includes(key)) && value !== '',
     ),
   );
   const dto = plainToInstance(EnvDto, raw);
@@ -76,7 +103,11 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       allowSpinning: dto.ORT_ALLOW_SPINNING,
       requireChecksums: dto.REQUIRE_CHECKSUMS,
       warmupText: dto.WARMUP_TEXT,
+      versionPolicy: dto.MODEL_VERSION_POLICY,
+      pollSeconds: dto.MODEL_POLL_S,
+      canary: parseCanary(dto.MODEL_CANARY),
     },
+    admin: { token: dto.ADMIN_TOKEN },
     limits: {
       maxTextsPerRequest: dto.MAX_TEXTS_PER_REQUEST,
       maxCharsPerText: dto.MAX_CHARS_PER_TEXT,

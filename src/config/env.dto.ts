@@ -11,6 +11,7 @@ import {
   Matches,
   Max,
   Min,
+  MinLength,
 } from 'class-validator';
 
 /** Environment variables arrive as strings; "true"/"1"/"yes" mean true, everything else false. */
@@ -42,6 +43,27 @@ export class EnvDto {
   @Transform(toBoolean) @IsBoolean() ORT_ALLOW_SPINNING = false;
   @Transform(toBoolean) @IsBoolean() REQUIRE_CHECKSUMS = true;
   @IsString() @IsNotEmpty() WARMUP_TEXT = 'Hello world.';
+  /**
+   * Which version folders of each model are loaded when the model folder has no
+   * version_policy.json: `latest:N`, `all` or `specific:1,3`.
+   */
+  @Matches(/^(latest:[1-9]\d{0,2}|all|specific:\d+(,\d+)*)$/, {
+    message: 'MODEL_VERSION_POLICY must be latest:N, all or specific:V[,V...]',
+  })
+  MODEL_VERSION_POLICY = 'latest:1';
+  /** Seconds between scans of MODEL_DIR for new, changed or removed versions; 0 turns polling off. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(86400) MODEL_POLL_S = 0;
+  /** Traffic split per model: `name:version=percent`, comma-separated (e.g. `en-hi:2=10`). */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]+:\d+=\d+(\.\d+)?(,[A-Za-z0-9._-]+:\d+=\d+(\.\d+)?)*$/, {
+    message: 'MODEL_CANARY must be name:version=percent[,name:version=percent...]',
+  })
+  MODEL_CANARY?: string;
+  /** Enables the admin API (/v1/admin/...) and is the bearer token it requires. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
+  ADMIN_TOKEN?: string;
 
   @Type(() => Number) @IsInt() @Min(1) @Max(1024) MAX_TEXTS_PER_REQUEST = 32;
   @Type(() => Number) @IsInt() @Min(1) @Max(100000) MAX_CHARS_PER_TEXT = 5000;

@@ -2,7 +2,7 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { ApiError } from '../common/api-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { ServiceMetrics } from '../metrics/service-metrics';
+import { ModelLabels, ServiceMetrics } from '../metrics/service-metrics';
 import { GenerateOptions } from './generation-settings';
 import { GenerationOutput, Seq2SeqGenerator } from './seq2seq-generator';
 
@@ -10,6 +10,8 @@ import { GenerationOutput, Seq2SeqGenerator } from './seq2seq-generator';
 interface Item {
   generator: Seq2SeqGenerator;
   options: GenerateOptions;
+  /** the model version's metric labels (batches never mix versions: one generator each) */
+  labels?: ModelLabels;
   ids: number[];
   enqueuedAt: number;
   /** the caller's request; shared by all items of one submit */
@@ -87,6 +89,7 @@ export class BatchScheduler {
     batch: number[][],
     options: GenerateOptions,
     signal?: AbortSignal,
+    labels?: ModelLabels,
   ): Promise<GenerationOutput> {
     if (batch.length === 0) {
       return Promise.resolve({ sequences: [], timings: { encodeMs: 0, decodeMs: 0, steps: 0 } });
@@ -113,6 +116,7 @@ export class BatchScheduler {
       const items = batch.map<Item>((ids, index) => ({
         generator,
         options,
+        labels,
         ids,
         enqueuedAt: now,
         request,
@@ -188,13 +192,13 @@ export class BatchScheduler {
       decodeStart: 0,
     };
     const started = performance.now();
+    const { generator, options, labels } = items[0];
     for (const item of items) {
       item.batch = batch;
-      this.metrics.observeQueueWait((started - item.enqueuedAt) / 1000);
+      this.metrics.observeQueueWait((started - item.enqueuedAt) / 1000, labels);
     }
     this.metrics.setQueueLength(this.queue.length);
-    this.metrics.observeBatchSize(items.length);
-    const { generator, options } = items[0];
+    this.metrics.observeBatchSize(items.length, labels);
     try {
       const out = await generator.generate(
         items.map((i) => i.ids),
@@ -213,6 +217,7 @@ export class BatchScheduler {
       this.metrics.recordDecoding(
         out.timings.steps,
         out.sequences.reduce((n, s) => n + s.length, 0),
+        labels,
       );
     } catch (e) {
       if (!batch.abort.signal.aborted) {

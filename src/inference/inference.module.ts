@@ -1,15 +1,21 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { ModelModule } from '../model/model.module';
 import { MonitoringModule } from '../monitoring/monitoring.module';
 import { BatchScheduler } from './batch-scheduler';
+import { OpenInferenceBodyMiddleware } from './open-inference/open-inference-body.middleware';
+import { OpenInferenceController } from './open-inference/open-inference.controller';
 import { TranslationCache } from './translation-cache';
 import { TranslationController } from './translation.controller';
 import { TranslationService } from './translation.service';
 
-/** The translate endpoints; decoding itself lives in Translator / Seq2SeqGenerator. */
+/** The translate endpoints (v1 and the Open Inference Protocol); decoding itself lives in Translator / Seq2SeqGenerator. */
 @Module({
   imports: [ModelModule, MonitoringModule],
-  controllers: [TranslationController],
+  controllers: [TranslationController, OpenInferenceController],
   providers: [TranslationService, BatchScheduler, TranslationCache],
 })
-export class InferenceModule {}
+export class InferenceModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(OpenInferenceBodyMiddleware).forRoutes(OpenInferenceController);
+  }
+}

@@ -34,13 +34,19 @@ export class TranslationCache {
   }
 
   /** The cache as seen by one request: its model and options are part of every key. */
-  scope(model: { name: string; version: string }, options: GenerateOptions): SegmentCache {
+  scope(
+    model: { name: string; version: string; revision?: number },
+    options: GenerateOptions,
+  ): SegmentCache {
+    const labels = { model_name: model.name, model_version: model.version };
     if (!this.enabled)
       return { lookup: (segments) => segments.map(() => undefined), store: () => {} };
     // JSON keeps the parts apart whatever characters the sentence holds.
     const prefix = JSON.stringify([
       model.name,
       model.version,
+      // a version folder replaced in place is a new revision: its old answers must not be served
+      model.revision ?? 0,
       options.beamSize,
       options.maxNewTokens,
       options.lengthPenalty,
@@ -53,7 +59,7 @@ export class TranslationCache {
         );
         const hits = found.filter((f) => f !== undefined).length;
         const looked = segments.filter((s) => s.trim() !== '').length;
-        this.metrics.recordCacheLookups(hits, looked - hits);
+        this.metrics.recordCacheLookups(hits, looked - hits, labels);
         return found;
       },
       store: (segment, result) => this.lru.set(`${prefix}${JSON.stringify(segment)}`, result),

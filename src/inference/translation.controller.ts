@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -6,14 +6,18 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { ROUTES } from '../app.routes';
+import { validationFailed } from '../common/api-errors';
 import { RequestId } from '../common/decorators/request-id.decorator';
 import { RequestSignal } from '../common/decorators/request-signal.decorator';
 import { ERROR_RESPONSES } from '../common/error-examples';
+import { setServedModelHeaders } from '../logging/served-model';
 import {
   PredictRequestDto,
   PredictResponseDto,
@@ -51,6 +55,7 @@ export class TranslationController {
     @Body() body: TranslateRequestDto,
     @RequestId() requestId: string,
     @RequestSignal() signal: AbortSignal,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<TranslateResponseDto> {
     const outcome = await this.translation.translate(
       {
@@ -62,6 +67,63 @@ export class TranslationController {
       },
       { requestId, endpoint: ROUTES.translate, signal },
     );
+    setServedModelHeaders(res, outcome.model);
+    return {
+      translations: outcome.translations,
+      model: outcome.model,
+      latency_ms: outcome.latencyMs,
+    };
+  }
+
+  @Post(ROUTES.versionTranslate)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Translate with one version of one model (bypasses any canary split)' })
+  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiParam({ name: 'version', example: '1' })
+  @ApiBody({
+    type: TranslateRequestDto,
+    examples: { single: { summary: 'One text', value: { text: 'Hello' } } },
+  })
+  @ApiOkResponse({ type: TranslateResponseDto })
+  @ApiBadRequestResponse(ERROR_RESPONSES.badRequest)
+  @ApiNotFoundResponse(ERROR_RESPONSES.notFound)
+  @ApiPayloadTooLargeResponse(ERROR_RESPONSES.payloadTooLarge)
+  @ApiServiceUnavailableResponse(ERROR_RESPONSES.notReady)
+  @ApiGatewayTimeoutResponse(ERROR_RESPONSES.deadline)
+  async translateVersion(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Body() body: TranslateRequestDto,
+    @RequestId() requestId: string,
+    @RequestSignal() signal: AbortSignal,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TranslateResponseDto> {
+    const conflicts = (
+      [
+        ['model', body.model, name],
+        ['version', body.version, version],
+      ] as const
+    ).filter(([, given, fromPath]) => given !== undefined && given !== fromPath);
+    if (conflicts.length > 0) {
+      throw validationFailed(
+        conflicts.map(([field, given, fromPath]) => ({
+          field,
+          rule: 'matchesPath',
+          message: `${field} "${given}" differs from the path's "${fromPath}"`,
+        })),
+      );
+    }
+    const outcome = await this.translation.translate(
+      {
+        texts: Array.isArray(body.text) ? body.text : [body.text],
+        beamSize: body.beam_size,
+        maxNewTokens: body.max_new_tokens,
+        model: name,
+        version,
+      },
+      { requestId, endpoint: ROUTES.versionTranslate, signal },
+    );
+    setServedModelHeaders(res, outcome.model);
     return {
       translations: outcome.translations,
       model: outcome.model,
@@ -84,11 +146,13 @@ export class TranslationController {
     @Body() body: PredictRequestDto,
     @RequestId() requestId: string,
     @RequestSignal() signal: AbortSignal,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<PredictResponseDto> {
     const outcome = await this.translation.translate(
       { texts: [body.text] },
       { requestId, endpoint: ROUTES.predict, signal },
     );
+    setServedModelHeaders(res, outcome.model);
     return {
       translation: outcome.translations[0],
       model_version: outcome.model.version,

@@ -4,7 +4,7 @@ import { ApiError, inputLimitExceeded } from '../common/api-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { PredictionLogger } from '../logging/prediction-logger.service';
 import { ServiceMetrics } from '../metrics/service-metrics';
-import { ModelService } from '../model/model.service';
+import { LoadedModel, ModelService } from '../model/model.service';
 import { DriftService } from '../monitoring/drift.service';
 import { textFeatures } from '../monitoring/text-features';
 import { BatchScheduler } from './batch-scheduler';
@@ -45,8 +45,24 @@ export class TranslationService {
   ): Promise<TranslationOutcome> {
     const started = performance.now();
     this.checkLimits(request.texts);
-    const model = this.models.require(request.model, request.version);
+    // The lease keeps this version's sessions alive until the request is done, even if the
+    // version is unloaded or replaced meanwhile.
+    const lease = this.models.acquire(request.model, request.version);
+    try {
+      return await this.translateOn(lease.model, request, context, started);
+    } finally {
+      lease.release();
+    }
+  }
+
+  private async translateOn(
+    model: LoadedModel,
+    request: TranslationRequest,
+    context: { requestId: string; endpoint: string; signal?: AbortSignal },
+    started: number,
+  ): Promise<TranslationOutcome> {
     const { translator } = model;
+    const labels = { model_name: model.name, model_version: model.version };
     const requested = { beamSize: request.beamSize, maxNewTokens: request.maxNewTokens };
     const generate = resolveGenerateOptions(translator.settings, requested);
     const options = {
@@ -56,7 +72,7 @@ export class TranslationService {
       // in other requests' sentences.
       batchSize: Number.MAX_SAFE_INTEGER,
       decode: (batch: number[][], resolved: typeof generate) =>
-        this.scheduler.submit(translator.generator, batch, resolved, context.signal),
+        this.scheduler.submit(translator.generator, batch, resolved, context.signal, labels),
       cache: this.cache.scope(model, generate),
     };
     let outcome;
@@ -90,6 +106,7 @@ export class TranslationService {
       timings,
       inputTokens: results.map((r) => r.inputTokens),
       generatedTokens: results.map((r) => r.ids.length),
+      labels,
     });
     this.predictions.log({
       request_id: context.requestId,

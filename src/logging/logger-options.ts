@@ -1,9 +1,10 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Params } from 'nestjs-pino';
 import pino from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { requestIdFor } from './request-id';
+import { servedModelLogProps } from './served-model';
 
 /** Probe and scrape traffic is frequent and uninteresting in logs. */
 const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
@@ -24,6 +25,8 @@ export function loggerOptions(config: AppConfig): Params {
         genReqId: requestIdFor,
         quietReqLogger: true,
         customAttributeKeys: { reqId: 'request_id' },
+        // the model version that served the request, on its "request completed" line
+        customProps: (_req: IncomingMessage, res: ServerResponse) => servedModelLogProps(res),
         autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
         redact: ['req.headers.authorization', 'req.headers.cookie'],
         timestamp: pino.stdTimeFunctions.isoTime,

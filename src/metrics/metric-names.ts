@@ -17,6 +17,8 @@ export const METRIC = {
   generatedTokensTotal: 'anuvaad_generated_tokens_total',
   cacheHits: 'anuvaad_translation_cache_hits_total',
   cacheMisses: 'anuvaad_translation_cache_misses_total',
+  modelVersionState: 'anuvaad_model_version_state',
+  modelLoadFailures: 'anuvaad_model_load_failures_total',
 } as const;
 
 export const MODEL_LABELS = ['model_name', 'model_version'] as const;

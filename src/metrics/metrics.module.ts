@@ -118,6 +118,16 @@ const TOKEN_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
       help: 'Sentences looked up in the translation cache and not found',
       labelNames: [...MODEL_LABELS],
     }),
+    makeGaugeProvider({
+      name: METRIC.modelVersionState,
+      help: 'Per loaded model version: 1 for its current state (loading, ready, failed, unloading), else 0',
+      labelNames: [...MODEL_LABELS, 'state'],
+    }),
+    makeCounterProvider({
+      name: METRIC.modelLoadFailures,
+      help: 'Model version loads that failed, by stage (checksum, invalid_package, session, warmup)',
+      labelNames: [...MODEL_LABELS, 'reason'],
+    }),
     ServiceMetrics,
     HttpMetricsMiddleware,
   ],

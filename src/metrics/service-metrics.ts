@@ -7,6 +7,8 @@ import type { StageTimings } from '../inference/translator';
 import { METRIC } from './metric-names';
 import { LatencySummary, SlidingWindow, summarize } from './sliding-window';
 
+const UNRESOLVED = 'unresolved';
+
 export type ModelLabels = Record<'model_name' | 'model_version', string>;
 
 export interface MetricsSummary {
@@ -48,8 +50,10 @@ export class ServiceMetrics {
     @InjectMetric(METRIC.generatedTokensTotal) private readonly tokensTotal: Counter<string>,
     @InjectMetric(METRIC.cacheHits) private readonly cacheHits: Counter<string>,
     @InjectMetric(METRIC.cacheMisses) private readonly cacheMisses: Counter<string>,
+    @InjectMetric(METRIC.modelVersionState) private readonly versionState: Gauge<string>,
+    @InjectMetric(METRIC.modelLoadFailures) private readonly loadFailures: Counter<string>,
   ) {
-    this.labels = { model_name: config.model.name, model_version: 'unresolved' };
+    this.labels = { model_name: config.model.name, model_version: UNRESOLVED };
     this.latencies = new SlidingWindow(config.metrics.windowSize);
     this.modelReady.set(this.labels, 0);
   }
@@ -58,17 +62,33 @@ export class ServiceMetrics {
     return this.labels;
   }
 
-  /** Called once the version folder is known, so every later series carries it. */
+  /**
+   * Moves the service-wide labels (HTTP, errors, queue) to the default model's default
+   * version once it is known; per-request series carry the version that served them.
+   */
   setModel(name: string, version: string): void {
-    this.modelReady.remove(this.labels);
+    if (this.labels.model_version === UNRESOLVED) this.modelReady.remove(this.labels);
     this.queueLength.remove(this.labels);
     this.labels = { model_name: name, model_version: version };
-    this.modelReady.set(this.labels, 0);
     this.queueLength.set(this.labels, 0);
   }
 
-  setModelReady(ready: boolean): void {
-    this.modelReady.set(this.labels, ready ? 1 : 0);
+  setModelReady(ready: boolean, labels: ModelLabels = this.labels): void {
+    this.modelReady.set(labels, ready ? 1 : 0);
+  }
+
+  /** A loaded version's state (model_ready and the per-state gauge); undefined removes it. */
+  setVersionState(labels: ModelLabels, state: string | undefined, states: readonly string[]): void {
+    for (const s of states) {
+      if (state === undefined) this.versionState.remove({ ...labels, state: s });
+      else this.versionState.set({ ...labels, state: s }, s === state ? 1 : 0);
+    }
+    if (state === undefined) this.modelReady.remove(labels);
+    else this.setModelReady(state === 'ready', labels);
+  }
+
+  recordLoadFailure(labels: ModelLabels, reason: string): void {
+    this.loadFailures.inc({ ...labels, reason });
   }
 
   /** Returns a function that ends the request's in-flight span and observes its duration. */
@@ -87,19 +107,21 @@ export class ServiceMetrics {
     timings: StageTimings;
     inputTokens: number[];
     generatedTokens: number[];
+    /** the version that served the request; the default labels otherwise */
+    labels?: ModelLabels;
   }): void {
     const { timings } = args;
+    const labels = args.labels ?? this.labels;
     const stages: [string, number][] = [
       ['tokenize', timings.tokenizeMs],
       ['encode', timings.encodeMs],
       ['decode', timings.decodeMs],
       ['detokenize', timings.detokenizeMs],
     ];
-    for (const [stage, ms] of stages)
-      this.stageDuration.observe({ ...this.labels, stage }, ms / 1000);
-    args.inputTokens.forEach((n) => this.inputTokens.observe(this.labels, n));
-    args.generatedTokens.forEach((n) => this.generatedTokens.observe(this.labels, n));
-    this.translations.inc(this.labels, args.inputTokens.length);
+    for (const [stage, ms] of stages) this.stageDuration.observe({ ...labels, stage }, ms / 1000);
+    args.inputTokens.forEach((n) => this.inputTokens.observe(labels, n));
+    args.generatedTokens.forEach((n) => this.generatedTokens.observe(labels, n));
+    this.translations.inc(labels, args.inputTokens.length);
     this.predictions++;
     this.latencies.push(args.latencyMs);
   }
@@ -108,23 +130,23 @@ export class ServiceMetrics {
     this.queueLength.set(this.labels, sentences);
   }
 
-  observeQueueWait(seconds: number): void {
-    this.queueWait.observe(this.labels, seconds);
+  observeQueueWait(seconds: number, labels: ModelLabels = this.labels): void {
+    this.queueWait.observe(labels, seconds);
   }
 
-  observeBatchSize(sentences: number): void {
-    this.batchSize.observe(this.labels, sentences);
+  observeBatchSize(sentences: number, labels: ModelLabels = this.labels): void {
+    this.batchSize.observe(labels, sentences);
   }
 
   /** One finished decoder batch: forward passes run and tokens generated. */
-  recordDecoding(steps: number, generatedTokens: number): void {
-    this.decoderSteps.inc(this.labels, steps);
-    this.tokensTotal.inc(this.labels, generatedTokens);
+  recordDecoding(steps: number, generatedTokens: number, labels: ModelLabels = this.labels): void {
+    this.decoderSteps.inc(labels, steps);
+    this.tokensTotal.inc(labels, generatedTokens);
   }
 
-  recordCacheLookups(hits: number, misses: number): void {
-    if (hits > 0) this.cacheHits.inc(this.labels, hits);
-    if (misses > 0) this.cacheMisses.inc(this.labels, misses);
+  recordCacheLookups(hits: number, misses: number, labels: ModelLabels = this.labels): void {
+    if (hits > 0) this.cacheHits.inc(labels, hits);
+    if (misses > 0) this.cacheMisses.inc(labels, misses);
   }
 
   /** Counts an error response; `prediction` marks failures of the translate endpoints. */

@@ -9,7 +9,8 @@ export class ModelSummaryDto {
     description: 'Version being served (or loading)',
   })
   version: string | null;
-  @ApiProperty({ enum: ['loading', 'ready', 'failed'], example: 'ready' }) state: string;
+  @ApiProperty({ enum: ['loading', 'ready', 'failed', 'unloaded'], example: 'ready' })
+  state: string;
   @ApiPropertyOptional({ example: 'checksum mismatch for onnx/encoder_model.onnx: …' })
   reason?: string;
   @ApiProperty({ example: ['1'], description: 'Integer version folders found on disk' })
@@ -50,7 +51,55 @@ export class GenerationDefaultsDto {
   @ApiProperty({ example: 7999 }) pad_token_id: number;
 }
 
+export class LoadFailureDto {
+  @ApiProperty({ enum: ['checksum', 'invalid_package', 'session', 'warmup'], example: 'checksum' })
+  reason: string;
+  @ApiProperty({
+    example: 'checksum mismatch for onnx/encoder_model.onnx: expected 9f86…, got 2c26…',
+  })
+  message: string;
+  @ApiProperty({ example: '2026-11-27T06:00:00.000Z' }) at: string;
+}
+
+export class VersionStatusDto {
+  @ApiProperty({ example: '2' }) version: string;
+  @ApiProperty({ enum: ['loading', 'ready', 'failed', 'unloading'], example: 'ready' })
+  state: string;
+  @ApiPropertyOptional({ example: 'warming up', description: 'Why the version is not ready' })
+  reason?: string;
+  @ApiProperty({ example: '2026-11-27T06:00:00.000Z' }) since: string;
+  @ApiProperty({ example: 0, description: 'Requests running on this version now' })
+  in_flight: number;
+  @ApiProperty({ example: true, description: 'Requests without a version are served by it' })
+  default: boolean;
+  @ApiPropertyOptional({ example: 10, description: 'Percent of default traffic (canary)' })
+  canary_weight?: number;
+  @ApiPropertyOptional({
+    type: LoadFailureDto,
+    description: 'The last failed load (an older load of the version may still serve)',
+  })
+  last_failure?: LoadFailureDto;
+}
+
+export class CanaryDto {
+  @ApiProperty({ example: '2' }) version: string;
+  @ApiProperty({ example: 10, description: 'Percent of requests without a version' })
+  weight: number;
+}
+
 export class ModelDetailDto extends ModelSummaryDto {
+  @ApiProperty({ type: [VersionStatusDto], description: 'Every version held, with its state' })
+  versions: VersionStatusDto[];
+  @ApiProperty({ example: 'latest:1', description: 'Version policy in force' })
+  version_policy: string;
+  @ApiProperty({
+    enum: ['MODEL_VERSION', 'MODEL_VERSION_POLICY', 'version_policy.json'],
+    example: 'MODEL_VERSION_POLICY',
+  })
+  version_policy_source: string;
+  @ApiPropertyOptional({ example: 'version_policy.json is not valid JSON: …' })
+  version_policy_error?: string;
+  @ApiPropertyOptional({ type: CanaryDto }) canary?: CanaryDto;
   @ApiProperty({ example: '2026-11-27T06:00:00.000Z', description: 'When the state last changed' })
   since: string;
   @ApiPropertyOptional({ example: 'models/en-hi/1' }) path?: string;
@@ -75,4 +124,16 @@ export class ModelDetailDto extends ModelSummaryDto {
   metrics?: Record<string, unknown>;
   @ApiPropertyOptional({ type: ChecksumInfoDto }) checksums?: ChecksumInfoDto;
   @ApiProperty({ example: true }) drift_profile: boolean;
+}
+
+/** A model's state after an admin operation. */
+export class ModelStatusDto {
+  @ApiProperty({ example: 'en-hi' }) name: string;
+  @ApiPropertyOptional({ example: '2', description: 'The default version, once one is known' })
+  version?: string;
+  @ApiProperty({ enum: ['loading', 'ready', 'failed', 'unloaded'], example: 'ready' })
+  state: string;
+  @ApiPropertyOptional({ example: 'unloaded through the admin API' }) reason?: string;
+  @ApiProperty({ example: '2026-11-27T06:00:00.000Z' }) since: string;
+  @ApiPropertyOptional({ type: [VersionStatusDto] }) versions?: VersionStatusDto[];
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 
@@ -123,4 +124,47 @@ export function validateMarianConfig(config: MarianConfig): void {
       'config.json: d_model must be divisible by decoder_attention_heads',
     );
   }
+}
+
+/**
+ * A cheap fingerprint of a version folder (relative path, size and mtime of every file): it
+ * changes when a package is replaced in place, so polling reloads the version.
+ */
+export async function fingerprintDir(dir: string): Promise<string> {
+  const parts: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await readdir(path.join(dir, rel), { withFileTypes: true });
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(child);
+      else if (e.isFile()) {
+        const s = await stat(path.join(dir, child));
+        parts.push(`${child}:${s.size}:${s.mtimeMs}`);
+      }
+    }
+  };
+  try {
+    await walk('');
+  } catch {
+    return 'unreadable';
+  }
+  return createHash('sha256').update(parts.join('\n')).digest('hex');
+}
+
+/** Sub-folders of the repository that hold at least one integer version folder. */
+export async function listModels(modelDir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(modelDir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  // hidden folders (.git, staging copies) are not models
+  const names = entries.filter(
+    (e) => e.isDirectory() && /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(e.name),
+  );
+  const withVersions = await Promise.all(
+    names.map(async (e) => ((await listVersions(modelDir, e.name)).length > 0 ? e.name : null)),
+  );
+  return withVersions.filter((n): n is string => n !== null).sort();
 }

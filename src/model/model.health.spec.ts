@@ -52,3 +52,55 @@ describe('ModelHealthIndicator', () => {
     });
   });
 });
+
+describe('ModelHealthIndicator with several versions', () => {
+  it('lists every version with its state and failure while the default one serves', async () => {
+    const since = '2026-11-27T06:00:00.000Z';
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        ModelHealthIndicator,
+        HealthIndicatorService,
+        {
+          provide: ModelService,
+          useValue: {
+            status: {
+              name: 'en-hi',
+              version: '1',
+              state: 'ready',
+              since,
+              versions: [
+                { version: '1', state: 'ready', since, in_flight: 0, default: true },
+                {
+                  version: '2',
+                  state: 'failed',
+                  reason: 'checksum mismatch for config.json',
+                  since,
+                  in_flight: 0,
+                  default: false,
+                  last_failure: { reason: 'checksum', message: 'checksum mismatch', at: since },
+                },
+              ],
+            },
+          },
+        },
+      ],
+    }).compile();
+    expect(moduleRef.get(ModelHealthIndicator).isReady()).toEqual({
+      model: {
+        status: 'up',
+        name: 'en-hi',
+        version: '1',
+        state: 'ready',
+        since,
+        versions: {
+          '1': { state: 'ready' },
+          '2': {
+            state: 'failed',
+            reason: 'checksum mismatch for config.json',
+            last_failure: 'checksum mismatch',
+          },
+        },
+      },
+    });
+  });
+});

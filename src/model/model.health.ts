@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { ModelService } from './model.service';
 
-/** Terminus indicator: up only when the model is loaded, verified and warmed up. */
+/**
+ * Terminus indicator: up only when the default model has a version loaded, verified and warmed
+ * up; the details list every version's state and failure.
+ */
 @Injectable()
 export class ModelHealthIndicator {
   constructor(
@@ -12,8 +15,28 @@ export class ModelHealthIndicator {
 
   isReady(key = 'model'): HealthIndicatorResult {
     const indicator = this.health.check(key);
-    const { name, version, state, reason, since } = this.models.status;
-    const details = { name, version: version ?? null, state, since };
+    const { name, version, state, reason, since, versions } = this.models.status;
+    const details = {
+      name,
+      version: version ?? null,
+      state,
+      since,
+      // per version, so a failed new version shows here while the old one keeps serving
+      ...(versions?.length
+        ? {
+            versions: Object.fromEntries(
+              versions.map((v) => [
+                v.version,
+                {
+                  state: v.state,
+                  ...(v.reason ? { reason: v.reason } : {}),
+                  ...(v.last_failure ? { last_failure: v.last_failure.message } : {}),
+                },
+              ]),
+            ),
+          }
+        : {}),
+    };
     return state === 'ready'
       ? indicator.up(details)
       : indicator.down({ ...details, reason: reason ?? 'unknown' });

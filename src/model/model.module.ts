@@ -5,13 +5,15 @@ import { MODEL_RUNTIME, ModelRuntime } from './model-runtime.port';
 import { ModelService } from './model.service';
 import { ModelHealthIndicator } from './model.health';
 import { ModelsController } from './models.controller';
+import { AdminModelsController } from './admin-models.controller';
+import { AdminTokenGuard } from './admin-token.guard';
 import { OnnxRuntimeAdapter } from './onnx-runtime.adapter';
 import { OnnxWorkerRuntime } from './onnx-worker-runtime.adapter';
 
-/** Loads and serves one model version; the runtime behind MODEL_RUNTIME can be swapped in tests. */
+/** The model repository: loads, reloads and serves model versions; the runtime behind MODEL_RUNTIME can be swapped in tests. */
 @Module({
   imports: [TerminusModule],
-  controllers: [ModelsController],
+  controllers: [ModelsController, AdminModelsController],
   providers: [
     {
       provide: MODEL_RUNTIME,
@@ -25,6 +27,7 @@ import { OnnxWorkerRuntime } from './onnx-worker-runtime.adapter';
     },
     ModelService,
     ModelHealthIndicator,
+    AdminTokenGuard,
   ],
   exports: [ModelService, ModelHealthIndicator, MODEL_RUNTIME],
 })

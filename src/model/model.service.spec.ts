@@ -1,8 +1,14 @@
 import { HttpStatus, Logger } from '@nestjs/common';
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { FAKE_EOS, FAKE_PAD, FAKE_VOCAB, writeFakePackage } from '../../test/support/fake-package';
+import {
+  FAKE_EOS,
+  FAKE_PAD,
+  FAKE_VOCAB,
+  writeChecksums,
+  writeFakePackage,
+} from '../../test/support/fake-package';
 import {
   FakeSeq2SeqRuntime,
   fakeSpec,
@@ -20,7 +26,12 @@ const runtime = () =>
 
 function makeService(root: string, env: Record<string, string> = {}, rt = runtime()) {
   const config = loadAppConfig({ MODEL_DIR: root, MODEL_NAME: 'fake', ...env });
-  const metrics = { setModel: jest.fn(), setModelReady: jest.fn() };
+  const metrics = {
+    setModel: jest.fn(),
+    setModelReady: jest.fn(),
+    setVersionState: jest.fn(),
+    recordLoadFailure: jest.fn(),
+  };
   const service = new ModelService(config, rt, metrics as unknown as ServiceMetrics);
   return { service, metrics, rt };
 }
@@ -65,7 +76,11 @@ describe('ModelService', () => {
     expect(Object.keys(model.checksums!.files)).toContain('tokenizer.json');
     expect(rt.decoderRuns).toBeGreaterThan(0); // warm-up ran the decoder
     expect(metrics.setModel).toHaveBeenCalledWith('fake', '2');
-    expect(metrics.setModelReady).toHaveBeenLastCalledWith(true);
+    expect(metrics.setVersionState).toHaveBeenLastCalledWith(
+      { model_name: 'fake', model_version: '2' },
+      'ready',
+      expect.any(Array),
+    );
     expect(await service.availableVersions()).toEqual(['1', '2']);
   });
 
@@ -99,7 +114,15 @@ describe('ModelService', () => {
     expect(service.status.state).toBe('failed');
     expect(service.status.reason).toMatch(/checksum mismatch for tokenizer\.json/);
     expect(rt.created).toHaveLength(0);
-    expect(metrics.setModelReady).toHaveBeenLastCalledWith(false);
+    expect(metrics.setVersionState).toHaveBeenLastCalledWith(
+      { model_name: 'fake', model_version: '1' },
+      'failed',
+      expect.any(Array),
+    );
+    expect(metrics.recordLoadFailure).toHaveBeenCalledWith(
+      { model_name: 'fake', model_version: '1' },
+      'checksum',
+    );
     expect(thrown(() => service.require()).message).toMatch(
       /not ready \(failed\): checksum mismatch/,
     );
@@ -136,5 +159,247 @@ describe('ModelService', () => {
     await service.load();
     await service.onApplicationShutdown();
     expect(rt.released).toHaveLength(2);
+  });
+});
+
+describe('ModelService as a model repository', () => {
+  beforeAll(() => {
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  });
+
+  const repo = (...versions: string[]) => {
+    const root = mkdtempSync(path.join(tmpdir(), 'models-'));
+    for (const version of versions) writeFakePackage({ root, version });
+    return root;
+  };
+  const versionsOf = (service: ModelService) =>
+    service.status.versions?.map((v) => [v.version, v.state, v.default]);
+  const releasedVersions = (rt: FakeSeq2SeqRuntime) =>
+    [...new Set(rt.released.map((p) => path.basename(path.dirname(path.dirname(p)))))].sort();
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  it('loads what the policy selects and serves the newest ready version by default', async () => {
+    const { service } = makeService(repo('1', '2', '3'), { MODEL_VERSION_POLICY: 'latest:2' });
+    await service.load();
+    expect(versionsOf(service)).toEqual([
+      ['2', 'ready', false],
+      ['3', 'ready', true],
+    ]);
+    expect(service.require().version).toBe('3');
+    expect(service.require('fake', '2').version).toBe('2');
+    expect(thrown(() => service.require('fake', '1')).message).toMatch(
+      /version "1" of model "fake" is not loaded; loaded versions: "2", "3"/,
+    );
+  });
+
+  it('reads version_policy.json, and falls back to MODEL_VERSION_POLICY when it is broken', async () => {
+    const root = repo('1', '2');
+    writeFileSync(
+      path.join(root, 'fake', 'version_policy.json'),
+      JSON.stringify({ version_policy: { specific: { versions: [1] } } }),
+    );
+    const { service } = makeService(root);
+    await service.load();
+    expect(versionsOf(service)).toEqual([['1', 'ready', true]]);
+    expect(service.view('fake')).toMatchObject({
+      policy: 'specific:1',
+      policySource: 'version_policy.json',
+    });
+
+    writeFileSync(path.join(root, 'fake', 'version_policy.json'), '{ nope');
+    await service.refresh();
+    expect(versionsOf(service)).toEqual([['2', 'ready', true]]);
+    expect(service.view('fake').policyError).toMatch(/not valid JSON/);
+  });
+
+  it('hot-loads a new version and releases the old one once its running request ends', async () => {
+    const root = repo('1');
+    const { service, rt } = makeService(root);
+    await service.load();
+    const lease = service.acquire();
+    expect(lease.model.version).toBe('1');
+
+    writeFakePackage({ root, version: '2' });
+    await service.refresh();
+    expect(service.require().version).toBe('2');
+    // v1 left the registry but still has a running request: its sessions stay alive
+    expect(versionsOf(service)).toEqual([['2', 'ready', true]]);
+    await tick();
+    expect(releasedVersions(rt)).toEqual([]);
+    await expect(
+      lease.model.translator.translateTexts(['abc'], { split: true, batchSize: 1 }),
+    ).resolves.toBeTruthy();
+
+    lease.release();
+    lease.release(); // releasing twice must not count twice
+    await tick();
+    expect(releasedVersions(rt)).toEqual(['1']);
+  });
+
+  it('never lets a broken version replace a working one, and reports why', async () => {
+    const root = repo('1');
+    const { service, metrics } = makeService(root);
+    await service.load();
+    const dir = writeFakePackage({ root, version: '2' });
+    appendFileSync(path.join(dir, 'config.json'), ' ');
+    await service.refresh();
+
+    expect(service.status).toMatchObject({ state: 'ready', version: '1' });
+    expect(service.require().version).toBe('1');
+    const failed = service.status.versions!.find((v) => v.version === '2')!;
+    expect(failed).toMatchObject({
+      state: 'failed',
+      reason: expect.stringMatching(/checksum mismatch for config\.json/),
+      last_failure: { reason: 'checksum' },
+    });
+    expect(metrics.recordLoadFailure).toHaveBeenCalledWith(
+      { model_name: 'fake', model_version: '2' },
+      'checksum',
+    );
+    expect(thrown(() => service.require('fake', '2')).getStatus()).toBe(503);
+
+    // a failed version is not retried until its folder changes
+    const calls = metrics.recordLoadFailure.mock.calls.length;
+    await service.refresh();
+    expect(metrics.recordLoadFailure.mock.calls.length).toBe(calls);
+    writeChecksums(dir);
+    await service.refresh();
+    expect(service.require().version).toBe('2');
+  });
+
+  it('reloads a version changed in place, keeping the old load when the new one fails', async () => {
+    const root = repo('1');
+    const { service } = makeService(root);
+    await service.load();
+    const first = service.require();
+    const dir = path.join(root, 'fake', '1');
+
+    writeFileSync(path.join(dir, 'metrics.json'), JSON.stringify({ dev_bleu: 9 }));
+    writeChecksums(dir);
+    await service.refresh();
+    const second = service.require();
+    expect(second.revision).not.toBe(first.revision);
+    expect(second.metrics).toEqual({ dev_bleu: 9 });
+
+    writeFileSync(path.join(dir, 'metrics.json'), JSON.stringify({ dev_bleu: 10 }));
+    await service.refresh(); // checksums not updated: the changed package is rejected
+    expect(service.require().revision).toBe(second.revision);
+    expect(service.status.versions![0]).toMatchObject({
+      state: 'ready',
+      last_failure: { reason: 'checksum' },
+    });
+  });
+
+  it('reports a warm-up failure with its stage', async () => {
+    const rt = runtime();
+    const create = rt.createSession.bind(rt);
+    rt.createSession = async (p: string) => {
+      const session = await create(p);
+      return p.endsWith('decoder_model_merged.onnx')
+        ? { ...session, run: () => Promise.reject(new Error('kernel exploded')) }
+        : session;
+    };
+    const { service, metrics } = makeService(repo('1'), {}, rt);
+    await service.load();
+    expect(service.status).toMatchObject({
+      state: 'failed',
+      reason: expect.stringMatching(/warm-up failed: kernel exploded/),
+    });
+    expect(metrics.recordLoadFailure).toHaveBeenCalledWith(expect.anything(), 'warmup');
+    expect(rt.released).toHaveLength(2);
+  });
+
+  it('splits default traffic with a canary by weight; explicit versions bypass it', async () => {
+    const { service } = makeService(repo('1', '2'), { MODEL_CANARY: 'fake:2=30' });
+    await service.load();
+    expect(versionsOf(service)).toEqual([
+      ['1', 'ready', true],
+      ['2', 'ready', false],
+    ]);
+    expect(service.status.versions![1].canary_weight).toBe(30);
+    const served = Array.from({ length: 100 }, () => service.require().version);
+    expect(served.filter((v) => v === '2')).toHaveLength(30);
+    expect(served.slice(0, 10).filter((v) => v === '2')).toHaveLength(3);
+    expect(service.require('fake', '1').version).toBe('1');
+  });
+
+  it('serves every model folder of the repository', async () => {
+    const root = repo('1');
+    writeFakePackage({ root, name: 'other', version: '4' });
+    const { service } = makeService(root);
+    await service.load();
+    expect(service.modelNames).toEqual(['fake', 'other']);
+    expect(service.require('other').version).toBe('4');
+    expect(thrown(() => service.require('none')).message).toMatch(
+      /model "none" is not served here; available: "fake", "other"/,
+    );
+
+    rmSync(path.join(root, 'other'), { recursive: true });
+    await service.refresh();
+    expect(service.modelNames).toEqual(['fake']);
+  });
+
+  it('loads and unloads through the admin operations', async () => {
+    const root = repo('1', '2');
+    const { service, rt } = makeService(root);
+    await service.load();
+    expect(versionsOf(service)).toEqual([['2', 'ready', true]]);
+
+    await service.loadModel('fake', '1'); // beyond the policy, until unloaded
+    expect(versionsOf(service)).toEqual([
+      ['1', 'ready', false],
+      ['2', 'ready', true],
+    ]);
+    await service.refresh();
+    expect(service.require('fake', '1').version).toBe('1');
+
+    await service.unloadModel('fake', '2');
+    expect(releasedVersions(rt)).toEqual(['2']);
+    expect(service.require().version).toBe('1');
+    await service.refresh(); // stays unloaded despite the policy
+    expect(versionsOf(service)).toEqual([['1', 'ready', true]]);
+
+    await service.unloadModel('fake');
+    expect(service.status).toMatchObject({ state: 'unloaded' });
+    expect(thrown(() => service.require()).getStatus()).toBe(503);
+    await service.loadModel('fake');
+    expect(versionsOf(service)).toEqual([['2', 'ready', true]]);
+
+    await expect(service.loadModel('fake', '9')).rejects.toMatchObject({
+      reason: 'model_not_found',
+    });
+    await expect(service.loadModel('none')).rejects.toMatchObject({ reason: 'model_not_found' });
+    await expect(service.loadModel('..')).rejects.toMatchObject({ reason: 'model_not_found' });
+    await expect(service.unloadModel('fake', '7')).rejects.toMatchObject({
+      reason: 'model_not_found',
+    });
+  });
+
+  it('answers 422 when an admin load fails, and what served keeps serving', async () => {
+    const root = repo('1');
+    const { service } = makeService(root);
+    await service.load();
+    const dir = writeFakePackage({ root, version: '2' });
+    appendFileSync(path.join(dir, 'tokenizer.json'), ' ');
+    const error = await service.loadModel('fake', '2').catch((e: unknown) => e as ApiError);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).getStatus()).toBe(422);
+    expect((error as ApiError).message).toMatch(/failed to load \(checksum\)/);
+    expect(service.require().version).toBe('1');
+  });
+
+  it('picks up new versions by polling every MODEL_POLL_S seconds', async () => {
+    const root = repo('1');
+    const { service } = makeService(root, { MODEL_POLL_S: '1' });
+    await service.load();
+    writeFakePackage({ root, version: '2' });
+    const deadline = Date.now() + 5000;
+    while (service.status.version !== '2' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(service.status).toMatchObject({ version: '2', state: 'ready' });
+    await service.onApplicationShutdown();
   });
 });

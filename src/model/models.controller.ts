@@ -7,7 +7,6 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ROUTES } from '../app.routes';
-import { modelNotFound } from '../common/api-errors';
 import { ERROR_RESPONSES } from '../common/error-examples';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { ModelDetailDto, ModelListDto, ModelSummaryDto } from './model-info.dto';
@@ -26,13 +25,14 @@ export class ModelsController {
   @ApiOperation({ summary: 'Served models with their state and the versions found on disk' })
   @ApiOkResponse({ type: ModelListDto })
   async list(): Promise<ModelListDto> {
-    return { models: [await this.summary()] };
+    return { models: await Promise.all(this.models.modelNames.map((n) => this.summary(n))) };
   }
 
   @Get(':name')
   @ApiOperation({
     summary:
-      'One model: state, loaded version, config, generation defaults, metrics.json, checksums',
+      'One model: per-version state (with load failures), policy, canary, and for the default ' +
+      'version its config, generation defaults, metrics.json and checksums',
   })
   @ApiParam({ name: 'name', example: 'en-hi' })
   @ApiOkResponse({ type: ModelDetailDto })
@@ -42,20 +42,22 @@ export class ModelsController {
     examples: { model: ERROR_RESPONSES.notFound.examples.model },
   })
   async detail(@Param('name') name: string): Promise<ModelDetailDto> {
-    if (name !== this.models.modelName) {
-      throw modelNotFound(
-        `model "${name}" is not served here; available: "${this.models.modelName}"`,
-      );
-    }
-    const summary = await this.summary();
-    const loaded = this.models.current;
-    if (!loaded) {
-      return { ...summary, since: this.models.status.since, drift_profile: false };
-    }
+    const view = this.models.view(name);
+    const summary = await this.summary(name);
+    const lifecycle = {
+      versions: view.status.versions ?? [],
+      version_policy: view.policy,
+      version_policy_source: view.policySource,
+      ...(view.policyError ? { version_policy_error: view.policyError } : {}),
+      ...(view.canary ? { canary: view.canary } : {}),
+      since: view.status.since,
+    };
+    const loaded = view.defaultModel;
+    if (!loaded) return { ...summary, ...lifecycle, drift_profile: false };
     const s = loaded.translator.settings;
     return {
       ...summary,
-      since: this.models.status.since,
+      ...lifecycle,
       path: loaded.dir,
       runtime: this.runtime.description,
       load_ms: round(loaded.loadMs),
@@ -79,14 +81,14 @@ export class ModelsController {
     };
   }
 
-  private async summary(): Promise<ModelSummaryDto> {
-    const { name, version, state, reason } = this.models.status;
+  private async summary(name: string): Promise<ModelSummaryDto> {
+    const { version, state, reason } = this.models.statusOf(name);
     return {
       name,
       version: version ?? null,
       state,
       ...(reason ? { reason } : {}),
-      versions_available: await this.models.availableVersions(),
+      versions_available: await this.models.availableVersions(name),
     };
   }
 }

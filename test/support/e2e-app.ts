@@ -1,6 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { collectDefaultMetrics, register } from 'prom-client';
@@ -101,5 +101,62 @@ export async function readJsonLines(
       : [];
     if (until(lines) || Date.now() > deadline) return lines;
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Drops version `to` of the tiny model into `modelDir` as a copy of version `from`, the way a
+ * deployment should: copied beside the repository's scan, then renamed into place at once.
+ * `damage` may alter the copy before it appears.
+ */
+export function addVersion(
+  modelDir: string,
+  from: string,
+  to: string,
+  damage?: (versionDir: string) => void,
+): string {
+  const staging = path.join(modelDir, TINY, `.incoming-${to}`);
+  cpSync(path.join(modelDir, TINY, from), staging, { recursive: true });
+  damage?.(staging);
+  const target = path.join(modelDir, TINY, to);
+  renameSync(staging, target);
+  return target;
+}
+
+/** Polls `check` every 50 ms until it returns true; false when `timeoutMs` passed first. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Runtime that records when each session is created and released (to test release timing). */
+export class ReleaseTrackingRuntime implements ModelRuntime {
+  readonly description: string;
+  readonly created: string[] = [];
+  readonly released: { path: string; at: number }[] = [];
+
+  constructor(private readonly inner: ModelRuntime = new OnnxRuntimeAdapter()) {
+    this.description = inner.description;
+  }
+
+  async createSession(...args: Parameters<ModelRuntime['createSession']>) {
+    const session = await this.inner.createSession(...args);
+    this.created.push(args[0]);
+    return {
+      inputNames: session.inputNames,
+      outputNames: session.outputNames,
+      run: (feeds: Parameters<typeof session.run>[0]) => session.run(feeds),
+      release: async () => {
+        await session.release();
+        this.released.push({ path: args[0], at: Date.now() });
+      },
+    };
   }
 }

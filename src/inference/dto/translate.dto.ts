@@ -38,12 +38,19 @@ export class TranslateRequestDto {
   @Max(MAX_NEW_TOKENS_CAP)
   max_new_tokens?: number;
 
-  @ApiPropertyOptional({ example: 'en-hi', description: 'Must name the served model (MODEL_NAME)' })
+  @ApiPropertyOptional({
+    example: 'en-hi',
+    description: 'A model of the repository; default MODEL_NAME',
+  })
   @IsOptional()
   @IsString()
   model?: string;
 
-  @ApiPropertyOptional({ example: '1', description: 'Must be the loaded version when given' })
+  @ApiPropertyOptional({
+    example: '1',
+    description:
+      'A loaded version of the model; default: the newest ready one (or MODEL_VERSION), or the canary by its weight',
+  })
   @IsOptional()
   @IsString()
   @Matches(/^\d+$/, { message: 'version must be an integer version such as "1"' })

@@ -1,0 +1,281 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ROUTES } from '../../app.routes';
+import { modelNotFound } from '../../common/api-errors';
+import { RequestId } from '../../common/decorators/request-id.decorator';
+import { RequestSignal } from '../../common/decorators/request-signal.decorator';
+import { setServedModelHeaders } from '../../logging/served-model';
+import { ModelService } from '../../model/model.service';
+import { TranslationService } from '../translation.service';
+import {
+  parseInferenceRequest,
+  V2_INPUT,
+  V2_OUTPUT,
+  V2_PLATFORM,
+  V2InferenceResponse,
+} from './inference-protocol';
+import { OpenInferenceExceptionFilter } from './open-inference-exception.filter';
+import {
+  V2ErrorDto,
+  V2InferenceRequestDto,
+  V2InferenceResponseDto,
+  V2LiveDto,
+  V2ModelMetadataDto,
+  V2ModelReadyDto,
+  V2ReadyDto,
+  V2ServerMetadataDto,
+} from './open-inference.dto';
+
+/** package.json sits three folders above this file, in src/ and in dist/ alike. */
+function serverVersion(): string {
+  try {
+    const pkg = JSON.parse(
+      readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'),
+    ) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+const INFER_EXAMPLES = {
+  texts: {
+    summary: 'Two texts',
+    value: {
+      id: 'req-42',
+      inputs: [{ name: V2_INPUT, datatype: 'BYTES', shape: [2], data: ['Hello.', 'Good night.'] }],
+    },
+  },
+  beam: {
+    summary: 'Beam search with a token cap',
+    value: {
+      parameters: { beam_size: 4, max_new_tokens: 64 },
+      inputs: [{ name: V2_INPUT, datatype: 'BYTES', shape: [1], data: ['How are you?'] }],
+      outputs: [{ name: V2_OUTPUT }],
+    },
+  },
+};
+
+const MODEL = 'models/:name';
+const VERSION = 'models/:name/versions/:version';
+const errorResponse = { type: V2ErrorDto };
+
+/**
+ * The Open Inference Protocol (KServe V2) over REST: server and model health and metadata,
+ * and inference with BYTES tensors of texts. Errors are `{"error": "…"}` with a 4xx/5xx status.
+ */
+@ApiTags('open inference protocol (v2)')
+@Controller(ROUTES.v2)
+@UseFilters(OpenInferenceExceptionFilter)
+export class OpenInferenceController {
+  private readonly version = serverVersion();
+
+  constructor(
+    private readonly models: ModelService,
+    private readonly translation: TranslationService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'V2 server metadata: name, version, extensions' })
+  @ApiOkResponse({ type: V2ServerMetadataDto })
+  metadata(): V2ServerMetadataDto {
+    return { name: 'anuvaad', version: this.version, extensions: [] };
+  }
+
+  @Get('health/live')
+  @ApiOperation({ summary: 'V2 server live: 200 while the process serves HTTP' })
+  @ApiOkResponse({ type: V2LiveDto })
+  live(): V2LiveDto {
+    return { live: true };
+  }
+
+  @Get('health/ready')
+  @ApiOperation({
+    summary: 'V2 server ready: 200 when every model has a ready version, else 400 (ready: false)',
+  })
+  @ApiOkResponse({ type: V2ReadyDto })
+  @ApiBadRequestResponse({ type: V2ReadyDto, description: 'Some model is not ready' })
+  ready(@Res({ passthrough: true }) res: Response): V2ReadyDto {
+    const ready = this.models.modelNames.every((n) => this.models.statusOf(n).state === 'ready');
+    if (!ready) res.status(HttpStatus.BAD_REQUEST);
+    return { ready };
+  }
+
+  @Get(MODEL)
+  @ApiOperation({
+    summary: 'V2 model metadata: ready versions, platform, input and output tensors',
+  })
+  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiOkResponse({ type: V2ModelMetadataDto })
+  @ApiNotFoundResponse(errorResponse)
+  modelMetadata(@Param('name') name: string): V2ModelMetadataDto {
+    return this.describe(name);
+  }
+
+  @Get(VERSION)
+  @ApiOperation({ summary: 'V2 model metadata of one version' })
+  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiParam({ name: 'version', example: '1' })
+  @ApiOkResponse({ type: V2ModelMetadataDto })
+  @ApiNotFoundResponse(errorResponse)
+  versionMetadata(
+    @Param('name') name: string,
+    @Param('version') version: string,
+  ): V2ModelMetadataDto {
+    return this.describe(name, version);
+  }
+
+  @Get(`${MODEL}/ready`)
+  @ApiOperation({ summary: 'V2 model ready: 200 when a version is ready, else 400 (ready: false)' })
+  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiOkResponse({ type: V2ModelReadyDto })
+  @ApiBadRequestResponse({ type: V2ModelReadyDto, description: 'Known but not ready' })
+  @ApiNotFoundResponse(errorResponse)
+  modelReady(
+    @Param('name') name: string,
+    @Res({ passthrough: true }) res: Response,
+  ): V2ModelReadyDto {
+    const ready = this.models.view(name).status.state === 'ready';
+    if (!ready) res.status(HttpStatus.BAD_REQUEST);
+    return { name, ready };
+  }
+
+  @Get(`${VERSION}/ready`)
+  @ApiOperation({ summary: 'V2 model version ready' })
+  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiParam({ name: 'version', example: '1' })
+  @ApiOkResponse({ type: V2ModelReadyDto })
+  @ApiBadRequestResponse({ type: V2ModelReadyDto, description: 'Known but not ready' })
+  @ApiNotFoundResponse(errorResponse)
+  versionReady(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Res({ passthrough: true }) res: Response,
+  ): V2ModelReadyDto {
+    const view = this.models.view(name);
+    const held = view.status.versions?.find((v) => v.version === version);
+    if (!held && !view.onDisk.includes(version)) throw this.unknownVersion(name, version);
+    const ready = held?.state === 'ready';
+    if (!ready) res.status(HttpStatus.BAD_REQUEST);
+    return { name, ready };
+  }
+
+  @Post(`${MODEL}/infer`)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'V2 inference: a BYTES tensor "text" in, a BYTES tensor "translation" out',
+  })
+  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiBody({ type: V2InferenceRequestDto, examples: INFER_EXAMPLES })
+  @ApiOkResponse({ type: V2InferenceResponseDto })
+  @ApiBadRequestResponse(errorResponse)
+  @ApiNotFoundResponse(errorResponse)
+  @ApiServiceUnavailableResponse(errorResponse)
+  infer(
+    @Param('name') name: string,
+    @Body() body: unknown,
+    @RequestId() requestId: string,
+    @RequestSignal() signal: AbortSignal,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<V2InferenceResponse> {
+    return this.runInference(name, undefined, body, requestId, signal, res);
+  }
+
+  @Post(`${VERSION}/infer`)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'V2 inference on one version' })
+  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiParam({ name: 'version', example: '1' })
+  @ApiBody({ type: V2InferenceRequestDto, examples: INFER_EXAMPLES })
+  @ApiOkResponse({ type: V2InferenceResponseDto })
+  @ApiBadRequestResponse(errorResponse)
+  @ApiNotFoundResponse(errorResponse)
+  @ApiServiceUnavailableResponse(errorResponse)
+  inferVersion(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Body() body: unknown,
+    @RequestId() requestId: string,
+    @RequestSignal() signal: AbortSignal,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<V2InferenceResponse> {
+    return this.runInference(name, version, body, requestId, signal, res);
+  }
+
+  private async runInference(
+    name: string,
+    version: string | undefined,
+    body: unknown,
+    requestId: string,
+    signal: AbortSignal,
+    res: Response,
+  ): Promise<V2InferenceResponse> {
+    const request = parseInferenceRequest(body);
+    const outcome = await this.translation.translate(
+      {
+        texts: request.texts,
+        beamSize: request.beamSize,
+        maxNewTokens: request.maxNewTokens,
+        model: name,
+        version,
+      },
+      {
+        requestId,
+        endpoint: `/${ROUTES.v2}/${version === undefined ? MODEL : VERSION}/infer`,
+        signal,
+      },
+    );
+    setServedModelHeaders(res, outcome.model);
+    return {
+      model_name: outcome.model.name,
+      model_version: outcome.model.version,
+      ...(request.id !== undefined ? { id: request.id } : {}),
+      outputs: [
+        { name: V2_OUTPUT, datatype: 'BYTES', shape: request.shape, data: outcome.translations },
+      ],
+    };
+  }
+
+  private describe(name: string, version?: string): V2ModelMetadataDto {
+    const view = this.models.view(name);
+    const ready = (view.status.versions ?? [])
+      .filter((v) => v.state === 'ready')
+      .map((v) => v.version);
+    if (version !== undefined && !ready.includes(version)) {
+      throw this.unknownVersion(name, version);
+    }
+    return {
+      name,
+      versions: version !== undefined ? [version] : ready,
+      platform: V2_PLATFORM,
+      inputs: [{ name: V2_INPUT, datatype: 'BYTES', shape: [-1] }],
+      outputs: [{ name: V2_OUTPUT, datatype: 'BYTES', shape: [-1] }],
+    };
+  }
+
+  private unknownVersion(name: string, version: string) {
+    return modelNotFound(`version "${version}" of model "${name}" is not loaded`);
+  }
+}
