@@ -1,19 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { ModelRuntimeHealth } from './model-runtime-health';
 import { ModelService } from './model.service';
 
-/** Terminus indicator: up only when the model is loaded, verified and warmed up. */
+/**
+ * Terminus indicator: up only when the model is loaded, verified and warmed up, and not failing
+ * at run time (then each check also starts a recovery probe).
+ */
 @Injectable()
 export class ModelHealthIndicator {
   constructor(
     private readonly models: ModelService,
     private readonly health: HealthIndicatorService,
+    private readonly runtime: ModelRuntimeHealth,
   ) {}
 
   isReady(key = 'model'): HealthIndicatorResult {
     const indicator = this.health.check(key);
     const { name, version, state, reason, since } = this.models.status;
     const details = { name, version: version ?? null, state, since };
+    const failure = state === 'ready' ? this.runtime.failure : undefined;
+    if (failure) {
+      this.runtime.probe();
+      return indicator.down({ ...details, state: 'failing', ...failure });
+    }
     return state === 'ready'
       ? indicator.up(details)
       : indicator.down({ ...details, reason: reason ?? 'unknown' });

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { MODEL_RUNTIME } from './model-runtime.port';
+import { ModelRuntimeHealth } from './model-runtime-health';
 import { ModelService } from './model.service';
 import { ModelHealthIndicator } from './model.health';
 import { ModelsController } from './models.controller';
@@ -14,7 +15,8 @@ import { OnnxRuntimeAdapter } from './onnx-runtime.adapter';
     { provide: MODEL_RUNTIME, useClass: OnnxRuntimeAdapter },
     ModelService,
     ModelHealthIndicator,
+    ModelRuntimeHealth,
   ],
-  exports: [ModelService, ModelHealthIndicator, MODEL_RUNTIME],
+  exports: [ModelService, ModelHealthIndicator, ModelRuntimeHealth, MODEL_RUNTIME],
 })
 export class ModelModule {}
