@@ -16,19 +16,29 @@ export class DrainMiddleware implements NestMiddleware {
 
   use(req: Request, res: Response, next: NextFunction): void {
     const isHealth = req.path === HEALTH_PREFIX || req.path.startsWith(`${HEALTH_PREFIX}/`);
+    // Refused requests count as in flight too, so the drain does not close their connection
+    // before their 503 is written.
+    this.shutdown.track(req, res);
     if (this.shutdown.phase !== 'serving' && this.shutdown.phase !== 'grace' && !isHealth) {
       res.setHeader('Connection', 'close');
-      next(
-        new ApiError(
-          HttpStatus.SERVICE_UNAVAILABLE,
-          'shutting_down',
-          'this instance is shutting down and takes no new requests; retry on another',
-          1,
-        ),
-      );
+      const refuse = () =>
+        next(
+          new ApiError(
+            HttpStatus.SERVICE_UNAVAILABLE,
+            'shutting_down',
+            'this instance is shutting down and takes no new requests; retry on another',
+            1,
+          ),
+        );
+      // Read the body away first: closing a socket with unread bytes sends a TCP reset, which
+      // can destroy the 503 before the client reads it.
+      if (req.complete) refuse();
+      else {
+        req.once('end', refuse);
+        req.resume();
+      }
       return;
     }
-    this.shutdown.track(req, res);
     next();
   }
 }

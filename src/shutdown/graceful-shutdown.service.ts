@@ -1,12 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
+import * as net from 'node:net';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 
 /**
  * serving: normal. grace: readiness says 503 but requests are still served (SHUTDOWN_GRACE_MS),
- * for balancers that only stop routing on a failed probe. draining: new requests get 503
- * `shutting_down` with `Connection: close`, requests in flight finish. stopped: server closed.
+ * for balancers that only stop routing on a failed probe. draining: new connections are refused,
+ * new requests on open connections get 503 `shutting_down` with `Connection: close`, requests in
+ * flight finish. stopped: every connection closed.
  */
 export type ShutdownPhase = 'serving' | 'grace' | 'draining' | 'stopped';
 
@@ -71,6 +73,11 @@ export class GracefulShutdown {
     if (shutdownGraceMs > 0) await sleep(shutdownGraceMs);
 
     this.current = 'draining';
+    // New connections are refused from now on (nothing was sent on them, a client or balancer
+    // can retry elsewhere). net.Server's close only stops listening; http.Server's would also
+    // drop idle keep-alive connections, racing a client that is just sending on one: those get
+    // a 503 with Connection: close instead (DrainMiddleware).
+    if (server) net.Server.prototype.close.call(server);
     for (const res of this.inFlight) {
       if (!res.headersSent) res.setHeader('Connection', 'close');
     }
@@ -83,11 +90,8 @@ export class GracefulShutdown {
       this.logger.warn(`drain deadline passed with ${this.inFlight.size} requests in flight`);
     }
     this.current = 'stopped';
-    if (server) {
-      // Nothing is in flight: stop listening and drop idle keep-alive and half-sent requests.
-      server.close();
-      server.closeAllConnections();
-    }
+    // Nothing is in flight: drop idle keep-alive connections and half-sent requests.
+    server?.closeAllConnections();
     return outcome;
   }
 
