@@ -10,6 +10,7 @@ import {
 import type { Request, Response } from 'express';
 import { PREDICTION_PATHS } from '../../app.routes';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { requestIdFor } from '../../logging/request-id';
 import { ServiceMetrics } from '../../metrics/service-metrics';
 import { ApiError, ErrorReason, FieldProblem } from '../api-errors';
 import { redactInternals } from '../security/redact-internals';
@@ -42,7 +43,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request & { id?: string }>();
     const res = ctx.getResponse<Response>();
     const mapped = this.map(exception);
-    const requestId = String(req.id ?? res.getHeader('x-request-id') ?? '');
+    // Routing can fail (a URL that does not decode) before the request-id middleware ran.
+    const requestId = String(
+      req.id ?? res.getHeader('x-request-id') ?? (res.headersSent ? '' : requestIdFor(req, res)),
+    );
 
     // 503s are expected states (loading, full queue, shutdown), not faults worth a stack trace.
     if (mapped.status >= 500 && mapped.status !== Number(HttpStatus.SERVICE_UNAVAILABLE)) {
@@ -100,6 +104,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
         return { status, reason, message: exception.message, body: response };
       }
       return { status, reason: reasonForStatus(status), message: exception.message };
+    }
+    // http-errors thrown by Express itself (a request URL that does not decode): client errors.
+    const status = (exception as { status?: unknown } | null)?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return {
+        status,
+        reason: reasonForStatus(status),
+        message: `malformed request: ${(exception as Error).message}`,
+      };
     }
     return {
       status: HttpStatus.INTERNAL_SERVER_ERROR,
