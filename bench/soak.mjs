@@ -257,7 +257,7 @@ sentences from \`bench/sentences.txt\`, greedy with every 8th beam 4; every 20th
 RSS over time (MiB): ${curve}
 
 The server was stopped with SIGTERM afterwards and exited with ${r.serverExit.code ?? r.serverExit.signal}.
-A 15-second variant against the tiny fixture model runs in \`npm test\` (test/soak-smoke.e2e-spec.ts) and checks zero errors only.
+A 10-second variant against the tiny fixture model runs in \`npm test\` (test/soak-smoke.e2e-spec.ts) and checks zero errors only.
 ${end}
 `;
   let md = readFileSync(file, 'utf8');
