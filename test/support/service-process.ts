@@ -103,8 +103,8 @@ export async function startService(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-8000)));
-  child.stderr!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-8000)));
+  child.stdout.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-8000)));
+  child.stderr.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-8000)));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>(
     (resolve) => child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
