@@ -252,6 +252,12 @@ function writeReport() {
   md += `- Beam 4 is shown for completeness; there is no greedy-vs-beam target.\n`;
   md += `- All outputs for the spot-checked sentence were identical across service, naive and transformers.js (greedy).\n`;
   if (results.chart) md += `\n![sentences/s by concurrency](bench/throughput.png)\n`;
+  // Keep the soak section (written by bench/soak.mjs) when regenerating the rest.
+  try {
+    const previous = readFileSync(path.join(ROOT, 'BENCHMARKS.md'), 'utf8');
+    const soak = /<!-- soak:start -->[\s\S]*<!-- soak:end -->/.exec(previous);
+    if (soak) md = `${md.trimEnd()}\n\n${soak[0]}\n`;
+  } catch {}
   writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md);
   log('wrote BENCHMARKS.md');
 }
