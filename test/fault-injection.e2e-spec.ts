@@ -116,6 +116,7 @@ describe('fault injection (the built server as a child process)', () => {
     const before = results.length;
     sigtermAt = Date.now();
     child.kill('SIGTERM');
+    await sleep(20); // the signal reaches the child's event loop
     const readiness: number[] = [];
     while (Date.now() - sigtermAt < 400) {
       readiness.push((await call(port, 'GET', '/health/ready')).status);
@@ -244,7 +245,7 @@ describe('fault injection (the built server as a child process)', () => {
       // others are served meanwhile
       const t0 = Date.now();
       expect((await call(port, 'GET', '/health/ready')).status).toBe(200);
-      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(Date.now() - t0).toBeLessThan(2000);
 
       const headerCuts = await Promise.all(slowHeaders.map(closedBy));
       for (const cut of headerCuts) {

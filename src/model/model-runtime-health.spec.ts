@@ -1,3 +1,4 @@
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import { loadAppConfig } from '../config/app-config';
 import type { ServiceMetrics } from '../metrics/service-metrics';
 import { ModelRuntimeHealth } from './model-runtime-health';
@@ -16,6 +17,10 @@ function setup(translate: jest.Mock = jest.fn().mockResolvedValue({ results: [] 
   );
   return { health, metrics, translate };
 }
+
+// the service logs its state changes; keep the test output to the results
+beforeAll(() => Logger.overrideLogger(false));
+afterAll(() => Logger.overrideLogger(new ConsoleLogger()));
 
 describe('ModelRuntimeHealth', () => {
   it('reports failing after MODEL_FAILURE_THRESHOLD failures in a row, not before', () => {

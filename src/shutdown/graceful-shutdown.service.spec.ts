@@ -1,3 +1,4 @@
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import type { Request, Response } from 'express';
 import { loadAppConfig } from '../config/app-config';
@@ -14,6 +15,10 @@ class FakeResponse extends EventEmitter {
 
 const req = {} as Request;
 const asRes = (r: FakeResponse) => r as unknown as Response;
+
+// the service logs its state changes; keep the test output to the results
+beforeAll(() => Logger.overrideLogger(false));
+afterAll(() => Logger.overrideLogger(new ConsoleLogger()));
 
 describe('GracefulShutdown', () => {
   it('fails readiness during the grace period, then drains until nothing is in flight', async () => {
