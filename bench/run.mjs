@@ -261,6 +261,12 @@ function writeReport() {
   md += `- Short, everyday sentences (2–17 words) favour the naive no-KV-cache decoder: with 5–20 output tokens the quadratic re-computation costs little.\n`;
   md += `- Beam 4 is shown for completeness; there is no greedy-vs-beam target.\n`;
   if (results.chart) md += `\n![throughput and p95 latency by concurrency](bench/throughput.png)\n`;
+  // Keep the soak section (written by bench/soak.mjs) when regenerating the rest.
+  try {
+    const previous = readFileSync(path.join(ROOT, 'BENCHMARKS.md'), 'utf8');
+    const soak = /<!-- soak:start -->[\s\S]*<!-- soak:end -->/.exec(previous);
+    if (soak) md = `${md.trimEnd()}\n\n${soak[0]}\n`;
+  } catch {}
   writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md);
   log('wrote BENCHMARKS.md');
 }

@@ -5,13 +5,17 @@ import {
   NestModule,
   RequestMethod,
 } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { ApiKeyGuard } from './common/guards/api-key.guard';
+import { RateLimitGuard, rateLimitOptions } from './common/guards/rate-limit.guard';
 import { TimeoutInterceptor } from './common/interceptors/timeout.interceptor';
 import { JsonBodyMiddleware } from './common/middleware/json-body.middleware';
+import { RequestLimitsMiddleware } from './common/middleware/request-limits.middleware';
 import { createValidationPipe } from './common/pipes/validation.pipe';
 import { ROUTES } from './app.routes';
-import { AppConfig, loadAppConfig } from './config/app-config';
+import { APP_CONFIG, AppConfig, loadAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
@@ -19,6 +23,8 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ModelModule } from './model/model.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
+import { DrainMiddleware } from './shutdown/drain.middleware';
+import { ShutdownModule } from './shutdown/shutdown.module';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -28,6 +34,8 @@ export class AppModule implements NestModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        ShutdownModule,
+        ThrottlerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: rateLimitOptions }),
         LoggingModule,
         MetricsModule,
         ModelModule,
@@ -39,13 +47,19 @@ export class AppModule implements NestModule {
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_INTERCEPTOR, useClass: TimeoutInterceptor },
+        // In this order: the key is verified before it is counted against its rate limit.
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
+        RequestLimitsMiddleware,
         JsonBodyMiddleware,
       ],
     };
   }
 
-  // Registered last (root module), so logging and metrics middleware already run when parsing fails.
+  // Registered last (root module), so logging and metrics middleware already run when a request
+  // is refused here (URL too long, shutting down) or its body fails to parse.
   configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestLimitsMiddleware, DrainMiddleware).forRoutes('*');
     // The Open Inference Protocol routes parse their own bodies, to answer in their error shape.
     consumer
       .apply(JsonBodyMiddleware)

@@ -2,19 +2,43 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ROUTES } from './app.routes';
-import { AppConfig } from './config/app-config';
+import { HardenedExpressAdapter } from './common/http-server';
+import { REQUEST_ID_HEADER } from './logging/request-id';
+import { APP_CONFIG, AppConfig, loadAppConfig } from './config/app-config';
 
 /** Options every instance of the app is created with (main and e2e tests alike). */
 export const NEST_APP_OPTIONS = { bodyParser: false, bufferLogs: true } as const;
 
+/** The Express adapter with the configured connection limits (header size, timeouts). */
+export const createHttpAdapter = (config: AppConfig) => new HardenedExpressAdapter(config.http);
+
 /** Everything applied to the app outside the module graph, shared by main.ts and the e2e tests. */
 export function configureApp(app: INestApplication): void {
+  const config = app.get<AppConfig>(APP_CONFIG);
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
   (app as NestExpressApplication).disable('x-powered-by');
+  // Security headers on every response. The CSP allows what Swagger UI at /docs loads (its own
+  // scripts, inline styles, data: images); plain HTTP behind a TLS proxy must not force https.
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
+  // CORS is closed (no Access-Control-* headers) unless CORS_ORIGINS lists origins.
+  const origins = config.http.corsOrigins;
+  if (origins.length > 0) {
+    app.enableCors({
+      origin: origins.includes('*') ? '*' : origins,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['Content-Type', 'Authorization', REQUEST_ID_HEADER],
+      exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After'],
+      maxAge: 600,
+    });
+  }
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -22,19 +46,24 @@ export function configureApp(app: INestApplication): void {
       .setDescription(
         'English→Hindi translation service (Marian encoder-decoder on onnxruntime-node). ' +
           'Errors share one JSON shape with a stable `reason` and the `request_id` ' +
-          '(also in the x-request-id response header).',
+          '(also in the x-request-id response header). When API_KEYS is set, API routes need ' +
+          '`Authorization: Bearer <key>` (use Authorize).',
       )
       .setVersion('1')
-      // the admin API (/v1/admin/...) takes ADMIN_TOKEN as a bearer token
+      // the admin API (/v1/admin/...) takes ADMIN_TOKEN, the API routes API_KEYS, as a bearer token
       .addBearerAuth()
+      .addSecurityRequirements('bearer')
       .build(),
   );
   SwaggerModule.setup(ROUTES.docs, app, document, { jsonDocumentUrl: `${ROUTES.docs}-json` });
 }
 
-export async function createApp(config?: AppConfig): Promise<NestExpressApplication> {
+export async function createApp(
+  config: AppConfig = loadAppConfig(),
+): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot(config),
+    createHttpAdapter(config),
     NEST_APP_OPTIONS,
   );
   configureApp(app);

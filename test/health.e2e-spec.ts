@@ -1,4 +1,4 @@
-import { NestApplication } from '@nestjs/core';
+import { GracefulShutdown } from '../src/shutdown/graceful-shutdown.service';
 import { appendFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
@@ -156,14 +156,15 @@ describe('health and model lifecycle', () => {
     it('fails health checks at once but keeps serving until the grace period ends', async () => {
       const t = await startApp({ SHUTDOWN_GRACE_MS: '1500' });
       await request(t.http).get('/health/ready').expect(200);
-      // what enableShutdownHooks does on a real SIGTERM, without signalling the test process
-      const closing = (t.app as NestApplication).close('SIGTERM');
+      // what main.ts does on a real SIGTERM, without signalling the test process
+      const closing = t.app.get(GracefulShutdown).shutdown('SIGTERM');
       try {
         const ready = await request(t.http).get('/health/ready').expect(503);
         expect(ready.body.status).toBe('shutting_down');
         await request(t.http).post('/v1/translate').send({ text: 'Hello' }).expect(200);
       } finally {
         await closing;
+        await t.app.close();
       }
     });
   });

@@ -8,6 +8,12 @@ export type ErrorReason =
   | 'validation_failed'
   | 'malformed_json'
   | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'uri_too_long'
+  | 'header_too_large'
+  | 'unauthorized'
+  | 'rate_limited'
+  | 'shutting_down'
   | 'input_limit_exceeded'
   | 'model_not_found'
   | 'model_not_ready'
@@ -28,7 +34,7 @@ export interface FieldProblem {
   message: string;
 }
 
-/** An HTTP error that carries its reason and, for 503s, a Retry-After hint. */
+/** An HTTP error that carries its reason and, for 429s and 503s, a Retry-After hint. */
 export class ApiError extends HttpException {
   constructor(
     status: HttpStatus,
@@ -37,8 +43,10 @@ export class ApiError extends HttpException {
     readonly retryAfterSeconds?: number,
     /** per-field problems, for validation errors */
     readonly details?: FieldProblem[],
+    /** the underlying error, logged with its stack but never sent to the client */
+    cause?: unknown,
   ) {
-    super(message, status);
+    super(message, status, cause === undefined ? undefined : { cause });
   }
 }
 

@@ -13,7 +13,22 @@ describe('loadAppConfig', () => {
       retryAfterSeconds: 5,
       requestTimeoutMs: 120000,
       shutdownGraceMs: 0,
+      maxHeaderBytes: 16384,
+      maxUrlBytes: 4096,
+      headersTimeoutMs: 10000,
+      receiveTimeoutMs: 30000,
+      keepAliveTimeoutMs: 5000,
+      corsOrigins: [],
     });
+    // access control is off until configured
+    expect(config.access).toEqual({
+      apiKeys: [],
+      metricsToken: undefined,
+      rateLimitPerKey: 0,
+      rateLimitPerAddress: 0,
+      rateLimitWindowMs: 60000,
+    });
+    expect(config.limits.maxNewTokens).toBe(512);
     expect(config.model).toMatchObject({ dir: 'models', name: 'en-hi', version: undefined });
     expect(config.logging).toEqual({
       dir: 'logs',
@@ -39,6 +54,23 @@ describe('loadAppConfig', () => {
     expect(config.logging.stdout).toBe(false);
     expect(config.drift.threshold).toBe(0.35);
     expect(config.limits.maxTextsPerRequest).toBe(4);
+  });
+
+  it('splits comma-separated lists and drops blanks', () => {
+    const config = loadAppConfig({
+      API_KEYS: ' k1 ,k2,, ',
+      CORS_ORIGINS: 'https://a.example,https://b.example',
+      METRICS_TOKEN: 'scrape',
+    });
+    expect(config.access.apiKeys).toEqual(['k1', 'k2']);
+    expect(config.access.metricsToken).toBe('scrape');
+    expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  it('refuses a header deadline past the whole-request deadline', () => {
+    expect(() => loadAppConfig({ HEADERS_TIMEOUT_MS: '5000', RECEIVE_TIMEOUT_MS: '1000' })).toThrow(
+      /HEADERS_TIMEOUT_MS="5000": must not exceed RECEIVE_TIMEOUT_MS/,
+    );
   });
 
   it('treats empty variables as unset', () => {

@@ -13,6 +13,23 @@ export interface AppConfig {
     retryAfterSeconds: number;
     requestTimeoutMs: number;
     shutdownGraceMs: number;
+    maxHeaderBytes: number;
+    maxUrlBytes: number;
+    headersTimeoutMs: number;
+    receiveTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    /** exact origins, or ['*']; empty = CORS off */
+    corsOrigins: string[];
+  };
+  access: {
+    /** empty = API keys off */
+    apiKeys: string[];
+    /** undefined = /metrics open */
+    metricsToken?: string;
+    /** requests per window; 0 = off */
+    rateLimitPerKey: number;
+    rateLimitPerAddress: number;
+    rateLimitWindowMs: number;
   };
   model: {
     dir: string;
@@ -36,7 +53,9 @@ export interface AppConfig {
     maxTextsPerRequest: number;
     maxCharsPerText: number;
     maxSentencesPerRequest: number;
+    maxNewTokens: number;
   };
+  resilience: { modelFailureThreshold: number };
   batching: { maxBatchSize: number; maxBatchDelayMs: number; maxQueue: number };
   cache: { size: number };
   logging: { dir: string; level: LogLevel; stdout: boolean; predictionText: boolean };
@@ -85,6 +104,12 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     );
     throw new InvalidConfigError(`Invalid environment configuration:\n  ${lines.join('\n  ')}`);
   }
+  // Node refuses a server whose header deadline is past its whole-request deadline.
+  if (dto.HEADERS_TIMEOUT_MS > dto.RECEIVE_TIMEOUT_MS) {
+    throw new InvalidConfigError(
+      `Invalid environment configuration:\n  HEADERS_TIMEOUT_MS=${JSON.stringify(env.HEADERS_TIMEOUT_MS)}: must not exceed RECEIVE_TIMEOUT_MS (${dto.RECEIVE_TIMEOUT_MS})`,
+    );
+  }
   return {
     http: {
       host: dto.HOST,
@@ -93,6 +118,19 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retryAfterSeconds: dto.RETRY_AFTER_SECONDS,
       requestTimeoutMs: dto.REQUEST_TIMEOUT_MS,
       shutdownGraceMs: dto.SHUTDOWN_GRACE_MS,
+      maxHeaderBytes: dto.MAX_HEADER_BYTES,
+      maxUrlBytes: dto.MAX_URL_BYTES,
+      headersTimeoutMs: dto.HEADERS_TIMEOUT_MS,
+      receiveTimeoutMs: dto.RECEIVE_TIMEOUT_MS,
+      keepAliveTimeoutMs: dto.KEEP_ALIVE_TIMEOUT_MS,
+      corsOrigins: list(dto.CORS_ORIGINS ?? ''),
+    },
+    access: {
+      apiKeys: list(dto.API_KEYS ?? ''),
+      metricsToken: dto.METRICS_TOKEN?.trim() || undefined,
+      rateLimitPerKey: dto.RATE_LIMIT_PER_KEY,
+      rateLimitPerAddress: dto.RATE_LIMIT_PER_ADDRESS,
+      rateLimitWindowMs: dto.RATE_LIMIT_WINDOW_MS,
     },
     model: {
       dir: dto.MODEL_DIR,
@@ -112,7 +150,9 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxTextsPerRequest: dto.MAX_TEXTS_PER_REQUEST,
       maxCharsPerText: dto.MAX_CHARS_PER_TEXT,
       maxSentencesPerRequest: dto.MAX_SENTENCES_PER_REQUEST,
+      maxNewTokens: dto.MAX_NEW_TOKENS,
     },
+    resilience: { modelFailureThreshold: dto.MODEL_FAILURE_THRESHOLD },
     batching: {
       maxBatchSize: dto.MAX_BATCH_SIZE,
       maxBatchDelayMs: dto.MAX_BATCH_DELAY_MS,
@@ -136,3 +176,10 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
   };
 }
+
+/** "a, b,,c " → ["a", "b", "c"] */
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');

@@ -13,6 +13,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { MAX_NEW_TOKENS_CAP } from '../inference/generation-settings';
 
 /** Environment variables arrive as strings; "true"/"1"/"yes" mean true, everything else false. */
 const toBoolean = ({ value }: { value: unknown }): unknown =>
@@ -82,6 +83,33 @@ export class EnvDto {
   @Type(() => Number) @IsInt() @Min(100) REQUEST_TIMEOUT_MS = 120000;
   /** On shutdown, readiness reports 503 this long before the server stops accepting requests. */
   @Type(() => Number) @IsInt() @Min(0) @Max(600000) SHUTDOWN_GRACE_MS = 0;
+
+  /** Most tokens a request may ask for per sentence (max_new_tokens); also caps the model default. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(MAX_NEW_TOKENS_CAP) MAX_NEW_TOKENS = MAX_NEW_TOKENS_CAP;
+  /** Request line plus headers; Node answers 431 above (its own default is 16 KiB). */
+  @Type(() => Number) @IsInt() @Min(1024) @Max(1048576) MAX_HEADER_BYTES = 16384;
+  /** Path plus query string; 414 above. */
+  @Type(() => Number) @IsInt() @Min(64) @Max(1048576) MAX_URL_BYTES = 4096;
+  /** A client must send all request headers within this (slow-header clients are cut off, 408). */
+  @Type(() => Number) @IsInt() @Min(100) @Max(600000) HEADERS_TIMEOUT_MS = 10000;
+  /** A client must send the whole request, body included, within this (408 otherwise). */
+  @Type(() => Number) @IsInt() @Min(100) @Max(3600000) RECEIVE_TIMEOUT_MS = 30000;
+  /** An idle keep-alive connection is closed after this; keep it above a proxy's idle timeout. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(3600000) KEEP_ALIVE_TIMEOUT_MS = 5000;
+
+  /** Comma-separated API keys; when set, API routes need `Authorization: Bearer <key>`. */
+  @IsOptional() @IsString() API_KEYS?: string = undefined;
+  /** When set, /metrics and /metrics/summary need `Authorization: Bearer <token>`. */
+  @IsOptional() @IsString() METRICS_TOKEN?: string = undefined;
+  /** Requests per RATE_LIMIT_WINDOW_MS per API key; 0 = no limit. */
+  @Type(() => Number) @IsInt() @Min(0) RATE_LIMIT_PER_KEY = 0;
+  /** Requests per RATE_LIMIT_WINDOW_MS per client address; 0 = no limit. */
+  @Type(() => Number) @IsInt() @Min(0) RATE_LIMIT_PER_ADDRESS = 0;
+  @Type(() => Number) @IsInt() @Min(1000) @Max(86400000) RATE_LIMIT_WINDOW_MS = 60000;
+  /** Comma-separated origins allowed by CORS, or `*`; empty = no CORS headers (closed). */
+  @IsOptional() @IsString() CORS_ORIGINS?: string = undefined;
+  /** Failed inferences in a row after which readiness reports the model as failing. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000) MODEL_FAILURE_THRESHOLD = 3;
 
   @IsString() @IsNotEmpty() LOG_DIR = 'logs';
   @IsIn(LOG_LEVELS) LOG_LEVEL: LogLevel = 'info';

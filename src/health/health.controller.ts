@@ -1,4 +1,4 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -7,10 +7,13 @@ import {
   MemoryHealthIndicator,
 } from '@nestjs/terminus';
 import { ROUTES } from '../app.routes';
+import { Access } from '../common/decorators/access.decorator';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ModelHealthIndicator } from '../model/model.health';
+import { GracefulShutdown } from '../shutdown/graceful-shutdown.service';
 
 @ApiTags('health')
+@Access('probe')
 @Controller(ROUTES.health)
 export class HealthController {
   constructor(
@@ -18,12 +21,14 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly model: ModelHealthIndicator,
     private readonly memory: MemoryHealthIndicator,
+    private readonly shutdown: GracefulShutdown,
   ) {}
 
   @Get()
   @HealthCheck()
   @ApiOperation({ summary: 'Overall health: model ready and heap below HEALTH_MAX_HEAP_MB' })
   check(): Promise<HealthCheckResult> {
+    this.failIfShuttingDown();
     return this.health.check([
       () => this.model.isReady(),
       () => this.memory.checkHeap('memory_heap', this.config.metrics.maxHeapBytes),
@@ -36,6 +41,7 @@ export class HealthController {
     summary: 'Liveness: the process serves HTTP (200 even while the model loads or has failed)',
   })
   live(): Promise<HealthCheckResult> {
+    this.failIfShuttingDown();
     return this.health.check([]);
   }
 
@@ -46,6 +52,20 @@ export class HealthController {
       'Readiness: model loaded, checksums verified, warm-up succeeded; 503 with the reason otherwise',
   })
   ready(): Promise<HealthCheckResult> {
+    this.failIfShuttingDown();
     return this.health.check([() => this.model.isReady()]);
+  }
+
+  /** From SIGTERM on every health route answers 503 in terminus's "shutting_down" shape. */
+  private failIfShuttingDown(): void {
+    const { phase } = this.shutdown;
+    if (phase === 'serving') return;
+    const shutdown = { status: 'down', phase, inFlight: this.shutdown.inFlightCount };
+    throw new ServiceUnavailableException({
+      status: 'shutting_down',
+      info: {},
+      error: { shutdown },
+      details: { shutdown },
+    });
   }
 }

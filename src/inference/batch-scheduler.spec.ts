@@ -209,15 +209,48 @@ describe('BatchScheduler', () => {
     },
   );
 
-  it('rejects every waiting caller when decoding fails', async () => {
+  it('fails only the request whose input breaks decoding; its batch mates are re-run', async () => {
+    const { generator, scheduler, metrics } = await setup({ MAX_BATCH_SIZE: '8' });
+    const poison = [V - 1, V - 1, EOS];
+    const generate = generator.generate.bind(generator);
+    const spy = jest
+      .spyOn(generator, 'generate')
+      .mockImplementation((batch, options, control) =>
+        batch.some((ids) => ids.join() === poison.join())
+          ? Promise.reject(new Error('onnx broke on this input'))
+          : generate(batch, options, control),
+      );
+    const good = [sources(2, 1), sources(3, 2)];
+    const alone = await Promise.all(good.map((b) => generate(b, greedy)));
+    const outcomes = await Promise.allSettled([
+      scheduler.submit(generator, good[0], greedy),
+      scheduler.submit(generator, [sources(1, 5)[0], poison], greedy),
+      scheduler.submit(generator, good[1], greedy),
+    ]);
+    // all three shared the first batch, which failed
+    expect(metrics.batchSizes[0]).toBe(7);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toEqual(
+      new Error('onnx broke on this input'),
+    );
+    expect((outcomes[0] as PromiseFulfilledResult<GenerationOutput>).value.sequences).toEqual(
+      alone[0].sequences,
+    );
+    expect((outcomes[2] as PromiseFulfilledResult<GenerationOutput>).value.sequences).toEqual(
+      alone[1].sequences,
+    );
+    expect(spy.mock.calls.length).toBeGreaterThanOrEqual(4);
+    expect(scheduler.queueLength).toBe(0);
+  });
+
+  it('rejects every caller when decoding fails for each of them alone', async () => {
     const { generator, scheduler } = await setup();
-    jest.spyOn(generator, 'generate').mockRejectedValueOnce(new Error('onnx broke'));
-    await expect(
-      Promise.all([
-        scheduler.submit(generator, sources(2), greedy),
-        scheduler.submit(generator, sources(2, 3), greedy),
-      ]),
-    ).rejects.toThrow('onnx broke');
+    jest.spyOn(generator, 'generate').mockRejectedValue(new Error('onnx broke'));
+    const outcomes = await Promise.allSettled([
+      scheduler.submit(generator, sources(2), greedy),
+      scheduler.submit(generator, sources(2, 3), greedy),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
     expect(scheduler.queueLength).toBe(0);
   });
 });

@@ -20,6 +20,8 @@ interface Item {
   /** set while the item runs in a batch */
   batch?: RunningBatch;
   settled: boolean;
+  /** set after a batch holding it failed: it is batched only with its own request's sentences */
+  isolated?: boolean;
 }
 
 interface PendingRequest {
@@ -220,9 +222,7 @@ export class BatchScheduler {
         labels,
       );
     } catch (e) {
-      if (!batch.abort.signal.aborted) {
-        for (const item of items) this.fail(item, e);
-      }
+      if (!batch.abort.signal.aborted) this.recover(items, e);
     } finally {
       this.running = false;
       // Sentences that queued while this batch ran have waited long enough: no extra delay.
@@ -239,6 +239,7 @@ export class BatchScheduler {
     const compatible = this.queue
       .filter(
         (i) =>
+          (head.isolated || i.isolated ? i.request === head.request : true) &&
           i.generator === head.generator &&
           i.options.beamSize === head.options.beamSize &&
           i.options.maxNewTokens === head.options.maxNewTokens &&
@@ -289,6 +290,26 @@ export class BatchScheduler {
       timings.steps += t.steps;
     }
     request.resolve({ sequences: request.sequences, timings });
+  }
+
+  /**
+   * A failed batch fails no request that merely shared it: when it held sentences of several
+   * requests, their unfinished sentences go back to the front of the queue, isolated, so each
+   * request is re-run on its own and only the one whose input breaks the model fails.
+   */
+  private recover(items: Item[], error: unknown): void {
+    const pending = items.filter((i) => !i.settled);
+    const requests = new Set(pending.map((i) => i.request));
+    if (requests.size <= 1) {
+      for (const item of pending) this.fail(item, error);
+      return;
+    }
+    for (const item of pending) {
+      item.batch = undefined;
+      item.isolated = true;
+    }
+    this.queue.unshift(...pending);
+    this.metrics.setQueueLength(this.queue.length);
   }
 
   private fail(item: Item, error: unknown): void {

@@ -4,6 +4,7 @@ import { ApiError, inputLimitExceeded } from '../common/api-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { PredictionLogger } from '../logging/prediction-logger.service';
 import { ServiceMetrics } from '../metrics/service-metrics';
+import { ModelRuntimeHealth } from '../model/model-runtime-health';
 import { LoadedModel, ModelService } from '../model/model.service';
 import { DriftService } from '../monitoring/drift.service';
 import { textFeatures } from '../monitoring/text-features';
@@ -37,6 +38,7 @@ export class TranslationService {
     private readonly predictions: PredictionLogger,
     private readonly scheduler: BatchScheduler,
     private readonly cache: TranslationCache,
+    private readonly runtimeHealth: ModelRuntimeHealth,
   ) {}
 
   async translate(
@@ -44,7 +46,7 @@ export class TranslationService {
     context: { requestId: string; endpoint: string; signal?: AbortSignal },
   ): Promise<TranslationOutcome> {
     const started = performance.now();
-    this.checkLimits(request.texts);
+    this.checkLimits(request);
     // The lease keeps this version's sessions alive until the request is done, even if the
     // version is unloaded or replaced meanwhile.
     const lease = this.models.acquire(request.model, request.version);
@@ -63,7 +65,13 @@ export class TranslationService {
   ): Promise<TranslationOutcome> {
     const { translator } = model;
     const labels = { model_name: model.name, model_version: model.version };
-    const requested = { beamSize: request.beamSize, maxNewTokens: request.maxNewTokens };
+    const requested = {
+      beamSize: request.beamSize,
+      // MAX_NEW_TOKENS also caps the model's own default
+      maxNewTokens:
+        request.maxNewTokens ??
+        Math.min(translator.settings.defaultMaxNewTokens, this.config.limits.maxNewTokens),
+    };
     const generate = resolveGenerateOptions(translator.settings, requested);
     const options = {
       ...requested,
@@ -82,12 +90,18 @@ export class TranslationService {
       // queue_full, deadline_exceeded and client_closed come as ApiErrors (the abort reasons).
       if (e instanceof ApiError) throw e;
       if (context.signal?.aborted) throw context.signal.reason;
+      this.runtimeHealth.recordFailure(e);
+      // The runtime's message stays in the log (with the request id): it can quote internals.
       throw new ApiError(
         HttpStatus.INTERNAL_SERVER_ERROR,
         'inference_failed',
-        `inference failed: ${(e as Error).message}`,
+        `inference failed for this request (request id ${context.requestId}); the error is logged`,
+        undefined,
+        undefined,
+        e,
       );
     }
+    this.runtimeHealth.recordSuccess();
     const latencyMs = round(performance.now() - started);
     const { results, timings } = outcome;
     const translations = results.map((r) => r.text);
@@ -125,8 +139,14 @@ export class TranslationService {
   }
 
   /** Request-size limits from the environment; the message names the limit and its variable. */
-  private checkLimits(texts: string[]): void {
+  private checkLimits({ texts, maxNewTokens }: TranslationRequest): void {
     const { maxTextsPerRequest, maxCharsPerText, maxSentencesPerRequest } = this.config.limits;
+    const maxNewTokensLimit = this.config.limits.maxNewTokens;
+    if (maxNewTokens !== undefined && maxNewTokens > maxNewTokensLimit) {
+      throw inputLimitExceeded(
+        `max_new_tokens is ${maxNewTokens}; at most ${maxNewTokensLimit} (MAX_NEW_TOKENS)`,
+      );
+    }
     if (texts.length > maxTextsPerRequest) {
       throw inputLimitExceeded(
         `text has ${texts.length} items; at most ${maxTextsPerRequest} texts per request (MAX_TEXTS_PER_REQUEST)`,

@@ -3,11 +3,13 @@ import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { Response } from 'express';
 import { ROUTES } from '../app.routes';
+import { Access } from '../common/decorators/access.decorator';
 import { ServiceMetrics, MetricsSummary } from './service-metrics';
 import { MetricsSummaryDto } from './metrics-summary.dto';
 
 /** The library's Prometheus endpoint, subclassed only to document it in OpenAPI. */
 @ApiTags('metrics')
+@Access('metrics')
 @Controller()
 export class PrometheusMetricsController extends PrometheusController {
   @Get()
@@ -27,6 +29,7 @@ export class PrometheusMetricsController extends PrometheusController {
 }
 
 @ApiTags('metrics')
+@Access('metrics')
 @Controller(ROUTES.metrics)
 export class MetricsSummaryController {
   constructor(private readonly metrics: ServiceMetrics) {}

@@ -12,6 +12,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { ROUTES } from '../app.routes';
+import { Access } from '../common/decorators/access.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { AdminTokenGuard } from './admin-token.guard';
 import { AdminModelRequestDto } from './dto/admin-model.dto';
@@ -21,6 +22,7 @@ import { ModelService } from './model.service';
 /** Load and unload model versions at run time (off unless ADMIN_TOKEN is set). */
 @ApiTags('admin')
 @ApiBearerAuth()
+@Access('admin')
 @Controller(ROUTES.adminModels)
 @UseGuards(AdminTokenGuard)
 @ApiForbiddenResponse({

@@ -1,5 +1,6 @@
 import { Test } from '@nestjs/testing';
 import { HealthIndicatorService } from '@nestjs/terminus';
+import { ModelRuntimeHealth } from './model-runtime-health';
 import { ModelHealthIndicator } from './model.health';
 import { ModelService, ModelStatus } from './model.service';
 
@@ -10,6 +11,7 @@ describe('ModelHealthIndicator', () => {
         ModelHealthIndicator,
         HealthIndicatorService,
         { provide: ModelService, useValue: { status } },
+        { provide: ModelRuntimeHealth, useValue: { failure: undefined } },
       ],
     }).compile();
     return moduleRef.get(ModelHealthIndicator);

@@ -1,16 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { ModelRuntimeHealth } from './model-runtime-health';
 import { ModelService } from './model.service';
 
 /**
  * Terminus indicator: up only when the default model has a version loaded, verified and warmed
- * up; the details list every version's state and failure.
+ * up, and not failing at run time (then each check also starts a recovery probe); the details
+ * list every version's state and failure.
  */
 @Injectable()
 export class ModelHealthIndicator {
   constructor(
     private readonly models: ModelService,
     private readonly health: HealthIndicatorService,
+    private readonly runtime: ModelRuntimeHealth,
   ) {}
 
   isReady(key = 'model'): HealthIndicatorResult {
@@ -37,6 +40,11 @@ export class ModelHealthIndicator {
           }
         : {}),
     };
+    const failure = state === 'ready' ? this.runtime.failure : undefined;
+    if (failure) {
+      this.runtime.probe();
+      return indicator.down({ ...details, state: 'failing', ...failure });
+    }
     return state === 'ready'
       ? indicator.up(details)
       : indicator.down({ ...details, reason: reason ?? 'unknown' });

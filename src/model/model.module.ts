@@ -2,6 +2,7 @@ import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { MODEL_RUNTIME, ModelRuntime } from './model-runtime.port';
+import { ModelRuntimeHealth } from './model-runtime-health';
 import { ModelService } from './model.service';
 import { ModelHealthIndicator } from './model.health';
 import { ModelsController } from './models.controller';
@@ -28,8 +29,9 @@ import { OnnxWorkerRuntime } from './onnx-worker-runtime.adapter';
     ModelService,
     ModelHealthIndicator,
     AdminTokenGuard,
+    ModelRuntimeHealth,
   ],
-  exports: [ModelService, ModelHealthIndicator, MODEL_RUNTIME],
+  exports: [ModelService, ModelHealthIndicator, ModelRuntimeHealth, MODEL_RUNTIME],
 })
 export class ModelModule implements OnApplicationShutdown {
   constructor(@Inject(MODEL_RUNTIME) private readonly runtime: ModelRuntime) {}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { AppModule } from '../../src/app.module';
-import { configureApp, NEST_APP_OPTIONS } from '../../src/app.setup';
+import { configureApp, createHttpAdapter, NEST_APP_OPTIONS } from '../../src/app.setup';
 import { AppConfig, loadAppConfig } from '../../src/config/app-config';
 import { ModelRuntime, MODEL_RUNTIME } from '../../src/model/model-runtime.port';
 import { ModelService } from '../../src/model/model.service';
@@ -48,7 +48,7 @@ export async function startApp(
     .overrideProvider(MODEL_RUNTIME)
     .useValue(options.runtime ?? new OnnxRuntimeAdapter())
     .compile();
-  const app = moduleRef.createNestApplication(NEST_APP_OPTIONS);
+  const app = moduleRef.createNestApplication(createHttpAdapter(config), NEST_APP_OPTIONS);
   configureApp(app);
   await app.init();
   const models = app.get(ModelService);

@@ -10,8 +10,10 @@ import {
 import type { Request, Response } from 'express';
 import { PREDICTION_PATHS } from '../../app.routes';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { requestIdFor } from '../../logging/request-id';
 import { ServiceMetrics } from '../../metrics/service-metrics';
 import { ApiError, ErrorReason, FieldProblem } from '../api-errors';
+import { redactInternals } from '../security/redact-internals';
 
 interface Mapped {
   status: number;
@@ -41,32 +43,41 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request & { id?: string }>();
     const res = ctx.getResponse<Response>();
     const mapped = this.map(exception);
-    const requestId = String(req.id ?? res.getHeader('x-request-id') ?? '');
+    // Routing can fail (a URL that does not decode) before the request-id middleware ran.
+    const requestId = String(
+      req.id ?? res.getHeader('x-request-id') ?? (res.headersSent ? '' : requestIdFor(req, res)),
+    );
 
-    if (mapped.status >= 500 && mapped.reason !== 'model_not_ready') {
+    // 503s are expected states (loading, full queue, shutdown), not faults worth a stack trace.
+    if (mapped.status >= 500 && mapped.status !== Number(HttpStatus.SERVICE_UNAVAILABLE)) {
+      // The underlying error when there is one (an inference failure's runtime error).
+      const logged = (exception instanceof ApiError && exception.cause) || exception;
       this.logger.error(
-        `${req.method} ${req.originalUrl} failed: ${(exception as Error)?.message}`,
-        (exception as Error)?.stack,
+        `${req.method} ${req.originalUrl} failed (request id ${requestId}): ${(logged as Error)?.message}`,
+        (logged as Error)?.stack,
       );
     }
     this.metrics.recordError(mapped.reason, PREDICTION_PATHS.has(req.path));
     if (res.headersSent) return;
-    if (mapped.status === Number(HttpStatus.SERVICE_UNAVAILABLE)) {
-      const retryAfter =
-        exception instanceof ApiError && exception.retryAfterSeconds !== undefined
-          ? exception.retryAfterSeconds
-          : this.config.http.retryAfterSeconds;
-      res.setHeader('Retry-After', String(retryAfter));
+    const hint = exception instanceof ApiError ? exception.retryAfterSeconds : undefined;
+    if (hint !== undefined || mapped.status === Number(HttpStatus.SERVICE_UNAVAILABLE)) {
+      res.setHeader('Retry-After', String(hint ?? this.config.http.retryAfterSeconds));
     }
+    if (mapped.status === Number(HttpStatus.UNAUTHORIZED)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+    }
+    // Messages may quote file system errors: the client never sees this server's paths.
     res.status(mapped.status).json(
-      mapped.body ?? {
-        statusCode: mapped.status,
-        error: statusText(mapped.status),
-        reason: mapped.reason,
-        message: mapped.message,
-        ...(mapped.details ? { details: mapped.details } : {}),
-        request_id: requestId,
-      },
+      mapped.body
+        ? (JSON.parse(redactInternals(JSON.stringify(mapped.body))) as object)
+        : {
+            statusCode: mapped.status,
+            error: statusText(mapped.status),
+            reason: mapped.reason,
+            message: redactInternals(mapped.message),
+            ...(mapped.details ? { details: mapped.details } : {}),
+            request_id: requestId,
+          },
     );
   }
 
@@ -89,9 +100,19 @@ export class AllExceptionsFilter implements ExceptionFilter {
         'status' in response &&
         'details' in response
       ) {
-        return { status, reason: 'model_not_ready', message: exception.message, body: response };
+        const reason = response.status === 'shutting_down' ? 'shutting_down' : 'model_not_ready';
+        return { status, reason, message: exception.message, body: response };
       }
       return { status, reason: reasonForStatus(status), message: exception.message };
+    }
+    // http-errors thrown by Express itself (a request URL that does not decode): client errors.
+    const status = (exception as { status?: unknown } | null)?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return {
+        status,
+        reason: reasonForStatus(status),
+        message: `malformed request: ${(exception as Error).message}`,
+      };
     }
     return {
       status: HttpStatus.INTERNAL_SERVER_ERROR,
@@ -107,6 +128,14 @@ function reasonForStatus(status: number): ErrorReason {
       return 'route_not_found';
     case HttpStatus.PAYLOAD_TOO_LARGE:
       return 'payload_too_large';
+    case HttpStatus.UNSUPPORTED_MEDIA_TYPE:
+      return 'unsupported_media_type';
+    case HttpStatus.URI_TOO_LONG:
+      return 'uri_too_long';
+    case HttpStatus.UNAUTHORIZED:
+      return 'unauthorized';
+    case HttpStatus.TOO_MANY_REQUESTS:
+      return 'rate_limited';
     case HttpStatus.SERVICE_UNAVAILABLE:
       return 'model_not_ready';
     case HttpStatus.GATEWAY_TIMEOUT:

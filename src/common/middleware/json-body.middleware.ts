@@ -3,6 +3,41 @@ import express, { NextFunction, Request, RequestHandler, Response } from 'expres
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ApiError } from '../api-errors';
 
+/** Deepest nesting of arrays and objects a body may have; no request of the API needs more than 3. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Whether JSON text nests arrays/objects deeper than `max`, found by scanning the bytes (so
+ * a hostile body never reaches a recursive parser or validator). Brackets inside strings do not
+ * count.
+ */
+export function jsonDepthExceeds(buf: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** A request that carries body bytes (an empty Content-Length: 0 body does not count). */
+const hasBody = (req: Request): boolean =>
+  req.headers['transfer-encoding'] !== undefined ||
+  (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+
+class TooDeepError extends Error {
+  readonly type = 'entity.too.deep';
+  readonly status = 400;
+}
+
 /** The http-errors object body-parser passes to `next` (`type` says what went wrong). */
 interface BodyParserError {
   type?: string;
@@ -21,10 +56,32 @@ export class JsonBodyMiddleware implements NestMiddleware {
   private readonly parse: RequestHandler;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.parse = express.json({ limit: config.http.maxBodyBytes });
+    this.parse = express.json({
+      limit: config.http.maxBodyBytes,
+      // also the JSON-flavoured types (application/merge-patch+json…), nothing else
+      type: ['application/json', 'application/*+json'],
+      verify: (_req, _res, buf) => {
+        if (jsonDepthExceeds(buf, MAX_JSON_DEPTH)) {
+          throw new TooDeepError(`JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
+        }
+      },
+    });
   }
 
   use(req: Request, res: Response, next: NextFunction): void {
+    // A body of another type would otherwise be ignored and fail validation with a confusing
+    // "text must be…" message: name the real problem.
+    if (hasBody(req) && !req.is(['application/json', 'application/*+json'])) {
+      const type = req.headers['content-type'];
+      next(
+        new ApiError(
+          HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+          'unsupported_media_type',
+          `request body must be JSON (Content-Type: application/json), not ${type ? JSON.stringify(type.slice(0, 100)) : 'untyped'}`,
+        ),
+      );
+      return;
+    }
     void this.parse(req, res, (err?: unknown) => next(err ? this.toApiError(err) : undefined));
   }
 
@@ -37,6 +94,8 @@ export class JsonBodyMiddleware implements NestMiddleware {
           'payload_too_large',
           `request body exceeds ${this.config.http.maxBodyBytes} bytes (MAX_BODY_BYTES)`,
         );
+      case 'entity.too.deep':
+        return new ApiError(HttpStatus.BAD_REQUEST, 'malformed_json', e.message);
       case 'entity.parse.failed':
         return new ApiError(
           HttpStatus.BAD_REQUEST,

@@ -24,10 +24,12 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ROUTES } from '../../app.routes';
 import { modelNotFound } from '../../common/api-errors';
+import { Access } from '../../common/decorators/access.decorator';
 import { RequestId } from '../../common/decorators/request-id.decorator';
 import { RequestSignal } from '../../common/decorators/request-signal.decorator';
 import { setServedModelHeaders } from '../../logging/served-model';
 import { ModelService } from '../../model/model.service';
+import { GracefulShutdown } from '../../shutdown/graceful-shutdown.service';
 import { TranslationService } from '../translation.service';
 import {
   parseInferenceRequest,
@@ -95,6 +97,7 @@ export class OpenInferenceController {
   constructor(
     private readonly models: ModelService,
     private readonly translation: TranslationService,
+    private readonly shutdown: GracefulShutdown,
   ) {}
 
   @Get()
@@ -105,6 +108,7 @@ export class OpenInferenceController {
   }
 
   @Get('health/live')
+  @Access('probe')
   @ApiOperation({ summary: 'V2 server live: 200 while the process serves HTTP' })
   @ApiOkResponse({ type: V2LiveDto })
   live(): V2LiveDto {
@@ -112,13 +116,17 @@ export class OpenInferenceController {
   }
 
   @Get('health/ready')
+  @Access('probe')
   @ApiOperation({
-    summary: 'V2 server ready: 200 when every model has a ready version, else 400 (ready: false)',
+    summary:
+      'V2 server ready: 200 when every model has a ready version, else 400 (ready: false); not ready from SIGTERM on',
   })
   @ApiOkResponse({ type: V2ReadyDto })
   @ApiBadRequestResponse({ type: V2ReadyDto, description: 'Some model is not ready' })
   ready(@Res({ passthrough: true }) res: Response): V2ReadyDto {
-    const ready = this.models.modelNames.every((n) => this.models.statusOf(n).state === 'ready');
+    const ready =
+      this.shutdown.phase === 'serving' &&
+      this.models.modelNames.every((n) => this.models.statusOf(n).state === 'ready');
     if (!ready) res.status(HttpStatus.BAD_REQUEST);
     return { ready };
   }

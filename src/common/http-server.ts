@@ -1,0 +1,89 @@
+import type { NestApplicationOptions } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { AppConfig } from '../config/app-config';
+import type { ErrorReason } from './api-errors';
+
+/** Errors Node's HTTP parser reports before a request exists, and the answer each gets. */
+const CLIENT_ERRORS: Record<string, [number, ErrorReason, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'header_too_large', 'request headers exceed MAX_HEADER_BYTES'],
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    408,
+    'request_timeout',
+    'the request was not received in time (HEADERS_TIMEOUT_MS / RECEIVE_TIMEOUT_MS)',
+  ],
+};
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
+
+/**
+ * Answers a request Node could not parse (oversized headers, a client too slow to send its
+ * request, broken HTTP) in the service's JSON error shape, then closes the connection.
+ * Nothing of the app runs for these: there is no request object yet.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const writable =
+    socket.writable && (socket as Duplex & { bytesWritten?: number }).bytesWritten === 0;
+  if (!writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] = CLIENT_ERRORS[err.code ?? ''] ?? [
+    400,
+    'validation_failed',
+    'malformed HTTP request',
+  ];
+  const requestId = randomUUID();
+  const body = JSON.stringify({
+    statusCode: status,
+    error: STATUS_TEXT[status],
+    reason,
+    message,
+    request_id: requestId,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      `x-request-id: ${requestId}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
+
+/**
+ * Express adapter whose Node server enforces the connection-level limits: header size
+ * (MAX_HEADER_BYTES → 431), the time a client may take to send its headers (HEADERS_TIMEOUT_MS)
+ * and its whole request (RECEIVE_TIMEOUT_MS) → 408, and the idle keep-alive time. Slow clients
+ * holding sockets open are cut off on these deadlines, checked every second or faster.
+ */
+export class HardenedExpressAdapter extends ExpressAdapter {
+  constructor(private readonly limits: AppConfig['http']) {
+    super();
+  }
+
+  override initHttpServer(options: NestApplicationOptions): void {
+    if (options.httpsOptions) {
+      super.initHttpServer(options);
+      return;
+    }
+    const { maxHeaderBytes, headersTimeoutMs, receiveTimeoutMs, keepAliveTimeoutMs } = this.limits;
+    const server = http.createServer(
+      {
+        maxHeaderSize: maxHeaderBytes,
+        headersTimeout: headersTimeoutMs,
+        requestTimeout: receiveTimeoutMs,
+        connectionsCheckingInterval: Math.min(1000, Math.max(100, headersTimeoutMs / 4)),
+      },
+      this.getInstance<http.RequestListener>(),
+    );
+    server.keepAliveTimeout = keepAliveTimeoutMs;
+    server.on('clientError', answerClientError);
+    this.setHttpServer(server);
+  }
+}

@@ -1,0 +1,323 @@
+import { AddressInfo } from 'node:net';
+import * as net from 'node:net';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import request from 'supertest';
+import { copyTinyPackage, startApp, TestApp } from './support/e2e-app';
+
+/** Sends raw bytes to the app's server and returns the raw answer (for what supertest cannot send). */
+async function raw(t: TestApp, payload: string): Promise<string> {
+  const server = t.http as import('node:http').Server;
+  if (!server.listening) await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(payload));
+    let answer = '';
+    socket.on('data', (c) => (answer += c.toString('utf8')));
+    socket.on('end', () => resolve(answer));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+const jsonBody = (answer: string) =>
+  JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+
+describe('access control', () => {
+  describe('with API_KEYS and METRICS_TOKEN set', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startApp({
+        API_KEYS: 'key-one, key-two',
+        METRICS_TOKEN: 'scrape-token',
+        ADMIN_TOKEN: 'admin-token-0123456789',
+      });
+    });
+    afterAll(() => t.app.close());
+
+    it('refuses API routes without a key: 401 in the error shape, naming the header', async () => {
+      const res = await request(t.http).post('/v1/translate').send({ text: 'Hello' }).expect(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer');
+      expect(res.body).toMatchObject({
+        statusCode: 401,
+        reason: 'unauthorized',
+        request_id: expect.any(String),
+      });
+      expect(res.body.message).toContain('Authorization: Bearer');
+      await request(t.http).get('/v1/models').expect(401);
+      await request(t.http).post('/predict').send({ text: 'Hello' }).expect(401);
+    });
+
+    it('refuses a wrong key, whatever its length, and other schemes', async () => {
+      for (const auth of ['Bearer key-on', 'Bearer key-one-', 'Bearer x', 'Basic a2V5LW9uZQ==']) {
+        const res = await request(t.http)
+          .post('/v1/translate')
+          .set('authorization', auth)
+          .send({ text: 'Hello' })
+          .expect(401);
+        expect(res.body.reason).toBe('unauthorized');
+      }
+    });
+
+    it('accepts every configured key', async () => {
+      for (const key of ['key-one', 'key-two']) {
+        await request(t.http)
+          .post('/v1/translate')
+          .set('authorization', `Bearer ${key}`)
+          .send({ text: 'Hello' })
+          .expect(200);
+      }
+    });
+
+    it('keeps health routes open and puts metrics behind METRICS_TOKEN, not the API keys', async () => {
+      await request(t.http).get('/health/live').expect(200);
+      await request(t.http).get('/health/ready').expect(200);
+      await request(t.http).get('/metrics').expect(401);
+      await request(t.http).get('/metrics').set('authorization', 'Bearer key-one').expect(401);
+      await request(t.http).get('/metrics/summary').expect(401);
+      await request(t.http).get('/metrics').set('authorization', 'Bearer scrape-token').expect(200);
+    });
+
+    it('keeps the Open Inference Protocol health routes open and its model routes behind the keys', async () => {
+      await request(t.http).get('/v2/health/live').expect(200);
+      await request(t.http).get('/v2/health/ready').expect(200);
+      await request(t.http).get('/v2/models/tiny').expect(401);
+      await request(t.http)
+        .get('/v2/models/tiny')
+        .set('authorization', 'Bearer key-two')
+        .expect(200);
+    });
+
+    it('guards the admin API with ADMIN_TOKEN alone: an API key does not open it', async () => {
+      const unload = (auth: string) =>
+        request(t.http)
+          .post('/v1/admin/models/tiny/unload')
+          .set('authorization', auth)
+          .send({ version: '9' });
+      expect((await unload('Bearer key-one').expect(401)).body.reason).toBe('unauthorized');
+      // the admin token passes (version 9 does not exist: 404, not 401)
+      expect((await unload('Bearer admin-token-0123456789').expect(404)).body.reason).toBe(
+        'model_not_found',
+      );
+    });
+  });
+
+  it('is off by default: API and metrics routes need no key', async () => {
+    const t = await startApp();
+    try {
+      await request(t.http).post('/v1/translate').send({ text: 'Hello' }).expect(200);
+      await request(t.http).get('/metrics').expect(200);
+    } finally {
+      await t.app.close();
+    }
+  });
+});
+
+describe('rate limits', () => {
+  it('limits each API key separately, with 429, Retry-After and the error shape', async () => {
+    const t = await startApp({
+      API_KEYS: 'a,b',
+      RATE_LIMIT_PER_KEY: '3',
+      RATE_LIMIT_WINDOW_MS: '60000',
+    });
+    try {
+      const call = (key: string) =>
+        request(t.http).get('/v1/models').set('authorization', `Bearer ${key}`);
+      for (let i = 0; i < 3; i++) await call('a').expect(200);
+      const limited = await call('a').expect(429);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+      expect(limited.body).toMatchObject({
+        statusCode: 429,
+        error: 'Too Many Requests',
+        reason: 'rate_limited',
+        request_id: expect.any(String),
+      });
+      expect(limited.body.message).toContain('RATE_LIMIT_PER_KEY');
+      // one count over all API routes, not per route
+      await request(t.http)
+        .post('/v1/translate')
+        .set('authorization', 'Bearer a')
+        .send({ text: 'Hi' })
+        .expect(429);
+      await call('b').expect(200);
+      // probes are never throttled
+      for (let i = 0; i < 5; i++) await request(t.http).get('/health/ready').expect(200);
+    } finally {
+      await t.app.close();
+    }
+  });
+
+  it('limits each client address', async () => {
+    const t = await startApp({ RATE_LIMIT_PER_ADDRESS: '2' });
+    try {
+      await request(t.http).get('/v1/models').expect(200);
+      await request(t.http).get('/v1/models').expect(200);
+      const limited = await request(t.http).get('/v1/models').expect(429);
+      expect(limited.body.message).toContain('RATE_LIMIT_PER_ADDRESS');
+      expect(limited.headers['retry-after']).toBeDefined();
+      await request(t.http).get('/metrics').expect(200);
+    } finally {
+      await t.app.close();
+    }
+  });
+});
+
+describe('limits and headers', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp({ MAX_URL_BYTES: '256', MAX_HEADER_BYTES: '4096', MAX_NEW_TOKENS: '16' });
+  });
+  afterAll(() => t.app.close());
+
+  it('answers 414 for a URL over MAX_URL_BYTES', async () => {
+    const res = await request(t.http)
+      .get(`/v1/models?${'q'.repeat(300)}`)
+      .expect(414);
+    expect(res.body).toMatchObject({ reason: 'uri_too_long', request_id: expect.any(String) });
+    expect(res.body.message).toContain('MAX_URL_BYTES');
+    await request(t.http)
+      .get(`/v1/models?${'q'.repeat(200)}`)
+      .expect(200);
+  });
+
+  it('answers 431 in the JSON error shape for headers over MAX_HEADER_BYTES', async () => {
+    const answer = await raw(
+      t,
+      `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(6000)}\r\n\r\n`,
+    );
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+    expect(jsonBody(answer)).toMatchObject({
+      statusCode: 431,
+      reason: 'header_too_large',
+      message: expect.stringContaining('MAX_HEADER_BYTES'),
+    });
+    const fine = await raw(
+      t,
+      `GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: ${'a'.repeat(2000)}\r\n\r\n`,
+    );
+    expect(fine.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+  });
+
+  it('answers broken HTTP with a 400 JSON body', async () => {
+    const answer = await raw(t, 'NONSENSE\r\n\r\n');
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect(jsonBody(answer)).toMatchObject({ statusCode: 400, message: 'malformed HTTP request' });
+  });
+
+  it('caps max_new_tokens at MAX_NEW_TOKENS', async () => {
+    const res = await request(t.http)
+      .post('/v1/translate')
+      .send({ text: 'Hello', max_new_tokens: 17 })
+      .expect(400);
+    expect(res.body).toMatchObject({ reason: 'input_limit_exceeded' });
+    expect(res.body.message).toContain('MAX_NEW_TOKENS');
+    await request(t.http)
+      .post('/v1/translate')
+      .send({ text: 'Hello', max_new_tokens: 16 })
+      .expect(200);
+  });
+
+  it('answers 415 for a body that is not JSON, naming the content type', async () => {
+    const res = await request(t.http)
+      .post('/v1/translate')
+      .set('content-type', 'text/plain')
+      .send('Hello')
+      .expect(415);
+    expect(res.body).toMatchObject({ reason: 'unsupported_media_type' });
+    expect(res.body.message).toContain('text/plain');
+  });
+
+  it('refuses bodies nested deeper than 32 levels before parsing them', async () => {
+    const deep = `{"text":"a","x":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const res = await request(t.http)
+      .post('/v1/translate')
+      .set('content-type', 'application/json')
+      .send(deep)
+      .expect(400);
+    expect(res.body).toMatchObject({ reason: 'malformed_json' });
+    expect(res.body.message).toContain('deeper than 32');
+  });
+
+  it('sends security headers on API responses and on the Swagger UI page', async () => {
+    for (const route of ['/health/live', '/docs']) {
+      const res = await request(t.http).get(route).expect(200);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(res.headers['strict-transport-security']).toBeDefined();
+      const csp = String(res.headers['content-security-policy']);
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("script-src 'self'");
+      // plain HTTP behind a TLS proxy: the page must not be forced to https
+      expect(csp).not.toContain('upgrade-insecure-requests');
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    }
+    // Swagger UI loads only same-origin scripts, which the CSP allows.
+    const page = await request(t.http).get('/docs').expect(200);
+    const scripts = [...page.text.matchAll(/<script([^>]*)>([^<]*)<\/script>/g)];
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const [, attrs, inline] of scripts) {
+      expect(attrs).toMatch(/src="(\.\/|\/)?(docs\/)?[\w.-]+\.js"/);
+      expect(inline.trim()).toBe('');
+    }
+  });
+
+  it('keeps CORS closed by default', async () => {
+    const res = await request(t.http)
+      .get('/v1/models')
+      .set('origin', 'https://evil.example')
+      .expect(200);
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    const preflight = await request(t.http)
+      .options('/v1/translate')
+      .set('origin', 'https://evil.example')
+      .set('access-control-request-method', 'POST');
+    expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('CORS_ORIGINS', () => {
+  it('allows exactly the listed origins', async () => {
+    const t = await startApp({ CORS_ORIGINS: 'https://app.example' });
+    try {
+      const preflight = await request(t.http)
+        .options('/v1/translate')
+        .set('origin', 'https://app.example')
+        .set('access-control-request-method', 'POST')
+        .set('access-control-request-headers', 'content-type,authorization')
+        .expect(204);
+      expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(preflight.headers['access-control-allow-headers']).toContain('Authorization');
+      const other = await request(t.http)
+        .get('/v1/models')
+        .set('origin', 'https://evil.example')
+        .expect(200);
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await t.app.close();
+    }
+  });
+});
+
+describe('error bodies', () => {
+  it('never show server paths, even when a failed model load quotes one', async () => {
+    const { modelDir, versionDir } = copyTinyPackage();
+    writeFileSync(path.join(versionDir, 'config.json'), '{ not json');
+    const t = await startApp({ MODEL_DIR: modelDir, REQUIRE_CHECKSUMS: 'false' });
+    try {
+      const ready = await request(t.http).get('/health/ready').expect(503);
+      const translate = await request(t.http)
+        .post('/v1/translate')
+        .send({ text: 'Hi' })
+        .expect(503);
+      for (const body of [JSON.stringify(ready.body), JSON.stringify(translate.body)]) {
+        expect(body).not.toContain(modelDir);
+        expect(body).not.toContain(process.cwd());
+        expect(body).toContain('config.json');
+        expect(body).not.toMatch(/\s+at\s+\S+\s+\(/); // no stack frames
+      }
+    } finally {
+      await t.app.close();
+    }
+  });
+});
