@@ -25,7 +25,6 @@ export type ErrorReason =
   | 'client_closed'
   | 'model_load_failed'
   | 'admin_disabled'
-  | 'unauthorized'
   | 'internal';
 
 export interface FieldProblem {
