@@ -18,8 +18,24 @@ export const ROUTES = {
   docs: 'docs',
 } as const;
 
-/** Request paths whose failures count as failed predictions in /metrics/summary. */
+/** The fixed prediction paths (the parameterised ones are matched by isPredictionPath). */
 export const PREDICTION_PATHS: ReadonlySet<string> = new Set([
   `/${ROUTES.translate}`,
   `/${ROUTES.predict}`,
 ]);
+
+/** Versioned translate and V2 infer paths: /v1/models/{name}/versions/{v}/translate, /v2/models/{name}[/versions/{v}]/infer */
+const PARAMETERISED_PREDICTION_PATH =
+  /^\/(?:v1\/models\/[^/]+\/versions\/[^/]+\/translate|v2\/models\/[^/]+(?:\/versions\/[^/]+)?\/infer)$/;
+
+/** Whether a request path is a prediction (its failures count as failed predictions). */
+export function isPredictionPath(path: string): boolean {
+  return PREDICTION_PATHS.has(path) || PARAMETERISED_PREDICTION_PATH.test(path);
+}
+
+/**
+ * The same routes as Prometheus `route` labels (controller patterns), as the alert rules and the
+ * dashboard select them (app.routes.spec.ts holds those files to it).
+ */
+export const PREDICTION_ROUTE_LABEL_REGEX =
+  '/v1/translate|/predict|/v1/models/:name/versions/:version/translate|/v2/models/:name/infer|/v2/models/:name/versions/:version/infer';

@@ -165,7 +165,7 @@ async function runLive() {
       async ({ query, base: promBase }) => {
         const p = new Problems();
         const p95 =
-          'histogram_quantile(0.95, sum by (le) (rate(anuvaad_http_request_duration_seconds_bucket{route=~"/v1/translate|/predict"}[5m])))';
+          'histogram_quantile(0.95, sum by (le) (rate(anuvaad_http_request_duration_seconds_bucket{route=~"/v1/translate|/predict|/v1/models/:name/versions/:version/translate|/v2/models/:name/infer|/v2/models/:name/versions/:version/infer"}[5m])))';
         const value = await waitForValue(query, p95);
         p.expect(
           value !== null && Number.isFinite(value) && value > 0,
@@ -325,7 +325,7 @@ async function runLive() {
   });
 }
 
-/** Translation traffic for the scrape: successes on both routes and a few 400s, over ~2 s. */
+/** Translation traffic for the scrape: successes on every prediction route and a few 400s, over ~2 s. */
 async function traffic(base) {
   const post = (p, body) =>
     get(`${base}${p}`, {
@@ -334,14 +334,22 @@ async function traffic(base) {
       body: JSON.stringify(body),
       timeoutMs: 20000,
     });
+  // the served model and version, for the versioned and Open Inference Protocol routes
+  const { models } = await (await get(`${base}/${routes.models}`)).json();
+  const { name, version } = models[0];
+  const versioned = routes.versionTranslate.replace(':name', name).replace(':version', version);
+  const infer = { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['Thank you.'] }] };
   for (let round = 0; round < 8; round++) {
     const rs = await Promise.all([
       post(`/${routes.translate}`, { text: ['Hello world.', 'Good night.'] }),
       post(`/${routes.predict}`, { text: 'How are you?' }),
+      post(`/${versioned}`, { text: 'Good morning.' }),
+      post(`/${routes.v2}/models/${name}/infer`, infer),
+      post(`/${routes.v2}/models/${name}/versions/${version}/infer`, infer),
       post(`/${routes.translate}`, { text: '' }),
     ]);
-    if (rs[0].status !== 200 || rs[1].status !== 200)
-      throw new Error(`traffic: translate ${rs[0].status}, predict ${rs[1].status}`);
+    const failed = rs.slice(0, 5).findIndex((r) => r.status !== 200);
+    if (failed !== -1) throw new Error(`traffic: prediction route ${failed} answered ${rs[failed].status}`);
     await sleep(250);
   }
 }

@@ -62,6 +62,7 @@ describe('ModelHealthIndicator with several versions', () => {
       providers: [
         ModelHealthIndicator,
         HealthIndicatorService,
+        { provide: ModelRuntimeHealth, useValue: { failure: undefined } },
         {
           provide: ModelService,
           useValue: {

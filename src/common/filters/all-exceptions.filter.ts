@@ -8,7 +8,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { PREDICTION_PATHS } from '../../app.routes';
+import { isPredictionPath } from '../../app.routes';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { requestIdFor } from '../../logging/request-id';
 import { ServiceMetrics } from '../../metrics/service-metrics';
@@ -57,7 +57,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         (logged as Error)?.stack,
       );
     }
-    this.metrics.recordError(mapped.reason, PREDICTION_PATHS.has(req.path));
+    this.metrics.recordError(mapped.reason, isPredictionPath(req.path));
     if (res.headersSent) return;
     const hint = exception instanceof ApiError ? exception.retryAfterSeconds : undefined;
     if (hint !== undefined || mapped.status === Number(HttpStatus.SERVICE_UNAVAILABLE)) {

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { isPredictionPath, PREDICTION_ROUTE_LABEL_REGEX, ROUTES } from './app.routes';
+
+const DEPLOY = path.resolve(__dirname, '../deploy');
+
+describe('prediction routes', () => {
+  it('are every translate path and V2 infer, and nothing else', () => {
+    for (const p of [
+      '/v1/translate',
+      '/predict',
+      '/v1/models/en-hi/versions/2/translate',
+      '/v2/models/en-hi/infer',
+      '/v2/models/en-hi/versions/2/infer',
+    ]) {
+      expect(isPredictionPath(p)).toBe(true);
+    }
+    for (const p of [
+      '/v1/models',
+      '/v1/models/en-hi',
+      '/v2/models/en-hi',
+      '/health/ready',
+      '/v2',
+    ]) {
+      expect(isPredictionPath(p)).toBe(false);
+    }
+  });
+
+  it('are selected by the same route-label regex in the alert rules and the dashboard', () => {
+    const labelRegex = new RegExp(`^(?:${PREDICTION_ROUTE_LABEL_REGEX})$`);
+    // the controller patterns the HTTP metrics use as `route` labels
+    for (const route of [
+      ROUTES.translate,
+      ROUTES.predict,
+      ROUTES.versionTranslate,
+      `${ROUTES.v2}/models/:name/infer`,
+      `${ROUTES.v2}/models/:name/versions/:version/infer`,
+    ]) {
+      expect(labelRegex.test(`/${route}`)).toBe(true);
+    }
+    const alerts = readFileSync(path.join(DEPLOY, 'prometheus/alerts.yml'), 'utf8');
+    const dashboard = readFileSync(path.join(DEPLOY, 'grafana/anuvaad-dashboard.json'), 'utf8');
+    const selectors = [
+      ...alerts.matchAll(/route=~"([^"]+)"/g),
+      ...dashboard.matchAll(/route=~\\"([^\\]+)\\"/g),
+    ].map((m) => m[1]);
+    expect(selectors.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(selectors)).toEqual(new Set([PREDICTION_ROUTE_LABEL_REGEX]));
+  });
+});
