@@ -129,7 +129,7 @@ async function ceiling(batchSize) {
 }
 
 const results = { started: new Date().toISOString(), quick: QUICK, durationMs: DURATION_MS, model: `models/en-hi/${MODEL_VERSION}`,
-  ort: { intraOpThreads: ORT_THREADS, allowSpinning: ORT_SPINNING, workerThread: process.env.ORT_WORKER_THREAD ?? 'true (default)' }, systems: {}, failures: {} };
+  ort: { intraOpThreads: ORT_THREADS, allowSpinning: ORT_SPINNING, workerThread: process.env.ORT_WORKER_THREAD ?? 'false (default)' }, systems: {}, failures: {} };
 const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 async function main() {
@@ -251,7 +251,7 @@ function writeReport() {
   const p = results.profile;
   if (p) {
     md += `\n## Where the time goes (service at c=32, \`bench/profile.mjs\`)\n\n`;
-    md += `${p.requests} requests in ${f(p.profiledSeconds)} s (${f(p.sentencesPerS)} sentences/s), mean batch ${f(p.meanBatchSize)}, mean queue wait ${f(p.meanQueueWaitMs)} ms; server process CPU ${f(p.serverCpuCores, 2)} cores. V8 CPU profile of the HTTP (main) thread; native calls are counted with their JS caller. With \`ORT_WORKER_THREAD=true\` the model runs on a worker thread, so its compute is not in this table (it is the idle share's counterpart).\n\n`;
+    md += `${p.requests} requests in ${f(p.profiledSeconds)} s (${f(p.sentencesPerS)} sentences/s), mean batch ${f(p.meanBatchSize)}, mean queue wait ${f(p.meanQueueWaitMs)} ms; server process CPU ${f(p.serverCpuCores, 2)} cores. V8 CPU profile of the HTTP (main) thread; native calls are counted with their JS caller. By default (\`ORT_WORKER_THREAD=false\`) onnxruntime runs on this thread, so its session runs are in the table; with a worker thread they would not be.\n\n`;
     md += `| share of main-thread time | component |\n|---:|---|\n`;
     for (const c of p.components.filter((c) => c.share >= 0.5)) md += `| ${f(c.share)} % | ${c.component} |\n`;
   }
