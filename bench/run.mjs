@@ -260,6 +260,8 @@ function writeReport() {
   md += `- The naive and transformers.js servers serialize requests (one translation at a time), so their throughput is flat in concurrency and their latency grows with queue length; the service batches concurrent requests (MAX_BATCH_SIZE=32 default).\n`;
   md += `- Short, everyday sentences (2–17 words) favour the naive no-KV-cache decoder: with 5–20 output tokens the quadratic re-computation costs little.\n`;
   md += `- Beam 4 is shown for completeness; there is no greedy-vs-beam target.\n`;
+  md += `- Continuous batching (new sentences joining a running batch at the next decoder step) is not implemented: the Optimum merged decoder takes neither a decoder attention mask nor positions, so all rows of a batch must share one self-attention cache length, and a joining row would need a masked, left-padded cache the graph cannot express. What is done instead: a finished row leaves the batch at once (its cache rows are dropped and its caller is answered), and sentences that queued meanwhile start the next batch the moment the model is free.\n`;
+  md += `- onnxruntime settings were chosen by measurement (README, "Runtime threads"): intra-op threads do not spin (spinning threads starve the HTTP thread and the client), and sessions run on the HTTP thread by default (a worker thread, \`ORT_WORKER_THREAD=true\`, added ~3 ms per request at concurrency 1 and no throughput at 32 on these 2 cores).\n`;
   if (results.chart) md += `\n![throughput and p95 latency by concurrency](bench/throughput.png)\n`;
   // Keep the soak section (written by bench/soak.mjs) when regenerating the rest.
   try {
