@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,7 +10,11 @@ import { promisify } from 'node:util';
  */
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
-const MODEL_DIR = path.join(ROOT, 'models/en-hi/1');
+// the version `npm start` serves: the highest integer version folder
+const VERSION = readdirSync(path.join(ROOT, 'models/en-hi'))
+  .filter((d) => /^\d+$/.test(d))
+  .sort((a, b) => Number(b) - Number(a))[0];
+const MODEL_DIR = path.join(ROOT, 'models/en-hi', VERSION);
 const DEV_EN = path.resolve(
   process.env.DATA_DIR ?? path.join(ROOT, '../shared/data/en-hi'),
   'dev.en',
@@ -19,7 +23,7 @@ const CLI = path.join(ROOT, 'dist/cli/translate-file.js');
 const LINES = 50;
 const MAX_NEW_TOKENS = '128';
 
-describe('transformers.js loads models/en-hi/1', () => {
+describe(`transformers.js loads models/en-hi/${VERSION}`, () => {
   it(`gives the same greedy translations as the service decoder on ${LINES} dev lines`, async () => {
     for (const file of [MODEL_DIR, DEV_EN, CLI]) expect(existsSync(file)).toBe(true);
     // Every 26th dev line, so all sources of the stratified dev split are represented.

@@ -4,7 +4,8 @@ import pytest
 
 from training.paths import DATA_DIR, REPO_ROOT
 
-SHIPPED_MODEL = REPO_ROOT / "models" / "en-hi" / "1"
+# the version `npm start` serves: the highest integer version folder
+SHIPPED_MODEL = max((p for p in (REPO_ROOT / "models" / "en-hi").iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
 TINY_MODEL = REPO_ROOT / "test" / "fixtures" / "models" / "tiny" / "1"
 TINY_CHECKPOINT = REPO_ROOT / "test" / "fixtures" / "checkpoints" / "tiny.pt"
 
