@@ -217,7 +217,6 @@ describe('fault injection (the built server as a child process)', () => {
     const ok = await call(port, 'POST', '/v1/translate', { text: 'Hello.' });
     expect(ok.status).toBe(200);
     expect((await call(port, 'GET', '/health/ready')).status).toBe(200);
-    expect(await metric(port, 'anuvaad_errors_total{')).toBeGreaterThanOrEqual(0);
     const errors = (await call(port, 'GET', '/metrics')).body;
     expect(errors).toMatch(/anuvaad_errors_total\{[^}]*reason="client_closed"[^}]*\} [1-9]/);
     expect(service.child.exitCode).toBeNull();

@@ -61,7 +61,13 @@ describe('resilience', () => {
       const res = await translate(`Failure number ${i}.`).expect(500);
       expect(res.body.reason).toBe('inference_failed');
     }
-    const down = await request(t.http).get('/health/ready').expect(503);
+    // the third failure starts a test translation of WARMUP_TEXT, which fails too
+    let down = await request(t.http).get('/health/ready');
+    for (let i = 0; i < 20 && down.status !== 503; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      down = await request(t.http).get('/health/ready');
+    }
+    expect(down.status).toBe(503);
     expect(down.body.error.model).toMatchObject({
       status: 'down',
       state: 'failing',
@@ -81,6 +87,18 @@ describe('resilience', () => {
     }
     expect(status).toBe(200);
     await translate('Hello again.').expect(200);
+  });
+
+  it('inputs that break the model, however many in a row, do not take the replica out of readiness', async () => {
+    const { tokenizer } = t.models.current!.translator;
+    const poisonText = 'Quixotic zebras jump.';
+    const warmIds = new Set(tokenizer.encode(t.config.model.warmupText));
+    runtime.poisonId = tokenizer.encodeWithoutSpecial(poisonText).find((id) => !warmIds.has(id));
+    expect(runtime.poisonId).toBeDefined();
+    for (let i = 0; i < 5; i++) await translate(poisonText).expect(500);
+    await new Promise((r) => setTimeout(r, 200)); // the test translation of WARMUP_TEXT works
+    await request(t.http).get('/health/ready').expect(200);
+    await translate('Good morning.').expect(200);
   });
 
   it('a rejected promise nobody handles is logged and the process carries on', () => {

@@ -130,15 +130,21 @@ describe('BatchScheduler', () => {
   it('does not make a lone client wait for companions', async () => {
     const { generator, scheduler, metrics } = await setup({ MAX_BATCH_DELAY_MS: '1000' });
     const started = Date.now();
-    for (let i = 0; i < 3; i++) await scheduler.submit(generator, sources(1, i), greedy);
-    // three sequential requests, each decoded at once instead of after a 1 s batching delay
+    // sequential requests, each decoded at once instead of after a 1 s batching delay, even
+    // when one of them holds several sentences (still one client)
+    for (let i = 0; i < 3; i++)
+      await scheduler.submit(generator, sources(i === 0 ? 3 : 1, i), greedy);
     expect(Date.now() - started).toBeLessThan(900);
-    expect(metrics.batchSizes).toEqual([1, 1, 1]);
+    expect(metrics.batchSizes).toEqual([3, 1, 1]);
   });
 
   it('holds an idle model for MAX_BATCH_DELAY_MS while requests arrive together', async () => {
     const { generator, scheduler, metrics } = await setup({ MAX_BATCH_DELAY_MS: '200' });
-    await scheduler.submit(generator, sources(2), greedy); // concurrent traffic: a batch of 2
+    // concurrent traffic: a batch holding two requests
+    await Promise.all([
+      scheduler.submit(generator, sources(1, 3), greedy),
+      scheduler.submit(generator, sources(1, 4), greedy),
+    ]);
     await new Promise((r) => setImmediate(r)); // the batch is over: the model is idle
     const first = scheduler.submit(generator, sources(1, 1), greedy);
     await new Promise((r) => setTimeout(r, 20));

@@ -58,8 +58,8 @@ export class BatchScheduler {
   private readonly queue: Item[] = [];
   private running = false;
   private timer?: NodeJS.Timeout | NodeJS.Immediate;
-  /** size of the last batch started: tells whether requests currently arrive together */
-  private lastBatchSize = 0;
+  /** requests in the last batch started: tells whether requests currently arrive together */
+  private lastBatchRequests = 0;
   private readonly maxBatchSize: number;
   private readonly maxBatchDelayMs: number;
   private readonly maxQueue: number;
@@ -168,7 +168,7 @@ export class BatchScheduler {
   /**
    * Starts a batch on an idle model. Waiting MAX_BATCH_DELAY_MS lets requests that arrive
    * together share a batch, but a lone client would only pay the delay: the model waits only
-   * while traffic is concurrent, i.e. when the last batch had more than one sentence.
+   * while traffic is concurrent, i.e. when the last batch held sentences of several requests.
    */
   private schedule(): void {
     if (this.running || this.timer !== undefined || this.queue.length === 0) return;
@@ -177,7 +177,7 @@ export class BatchScheduler {
       void this.runNext();
     };
     this.timer =
-      this.lastBatchSize > 1 && this.maxBatchDelayMs > 0
+      this.lastBatchRequests > 1 && this.maxBatchDelayMs > 0
         ? setTimeout(start, this.maxBatchDelayMs)
         : setImmediate(start); // still collects requests parsed in the same event-loop turn
   }
@@ -186,7 +186,7 @@ export class BatchScheduler {
     if (this.running || this.queue.length === 0) return;
     this.running = true;
     const items = this.takeBatch();
-    this.lastBatchSize = items.length;
+    this.lastBatchRequests = new Set(items.map((i) => i.request)).size;
     const batch: RunningBatch = {
       items,
       abort: new AbortController(),

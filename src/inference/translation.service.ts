@@ -90,7 +90,7 @@ export class TranslationService {
       // queue_full, deadline_exceeded and client_closed come as ApiErrors (the abort reasons).
       if (e instanceof ApiError) throw e;
       if (context.signal?.aborted) throw context.signal.reason;
-      this.runtimeHealth.recordFailure(e);
+      this.runtimeHealth.recordFailure(model, e);
       // The runtime's message stays in the log (with the request id): it can quote internals.
       throw new ApiError(
         HttpStatus.INTERNAL_SERVER_ERROR,
@@ -101,7 +101,7 @@ export class TranslationService {
         e,
       );
     }
-    this.runtimeHealth.recordSuccess();
+    this.runtimeHealth.recordSuccess(model);
     const latencyMs = round(performance.now() - started);
     const { results, timings } = outcome;
     const translations = results.map((r) => r.text);

@@ -29,6 +29,9 @@ export type { LoadedModel, ModelLease } from './model-version-handle';
 
 export type ModelState = 'loading' | 'ready' | 'failed' | 'unloaded';
 
+/** Longest wait for model sessions to be released on shutdown. */
+export const SHUTDOWN_RELEASE_TIMEOUT_MS = 10_000;
+
 /** One version as shown in model details and health. */
 export interface VersionStatus {
   version: string;
@@ -360,12 +363,28 @@ export class ModelService implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
     clearInterval(this.pollTimer);
-    await this.loading;
-    await this.queue.catch(() => undefined);
-    for (const entry of this.entries.values()) {
-      for (const handle of entry.versions.values()) this.retire(entry, handle);
+    const released = (async () => {
+      await this.loading;
+      await this.queue.catch(() => undefined);
+      for (const entry of this.entries.values()) {
+        for (const handle of entry.versions.values()) this.retire(entry, handle);
+      }
+      await Promise.all(this.retiring);
+      return 'released' as const;
+    })();
+    // The drain has already waited for requests; a load still running (or a lease that never
+    // ends) must not keep the process from exiting.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), SHUTDOWN_RELEASE_TIMEOUT_MS).unref();
+    });
+    const outcome = await Promise.race([released, timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.logger.warn(
+        `model sessions not released within ${SHUTDOWN_RELEASE_TIMEOUT_MS} ms of shutdown; exiting anyway`,
+      );
     }
-    await Promise.all(this.retiring);
   }
 
   // ---- registry internals ----
