@@ -19,6 +19,7 @@ import { APP_CONFIG, AppConfig, loadAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
+import { OpenInferenceBodyMiddleware } from './inference/open-inference/open-inference-body.middleware';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ModelModule } from './model/model.module';
@@ -52,18 +53,27 @@ export class AppModule implements NestModule {
         { provide: APP_GUARD, useClass: RateLimitGuard },
         RequestLimitsMiddleware,
         JsonBodyMiddleware,
+        OpenInferenceBodyMiddleware,
       ],
     };
   }
 
-  // Registered last (root module), so logging and metrics middleware already run when a request
-  // is refused here (URL too long, shutting down) or its body fails to parse.
+  // Global modules' middleware (logging, metrics) is registered first, so it already runs when a
+  // request is refused here (URL too long, shutting down) or its body fails to parse. Every body
+  // parser is applied here, after the URL limit and the drain, rather than by a feature module
+  // (whose order against this one Nest decides by module distance): an upload still in progress
+  // counts as in flight, and a URL over the limit is refused before its body is read.
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(RequestLimitsMiddleware, DrainMiddleware).forRoutes('*');
     // The Open Inference Protocol routes parse their own bodies, to answer in their error shape.
+    const v2 = [
+      { path: ROUTES.v2, method: RequestMethod.ALL },
+      { path: `${ROUTES.v2}/*path`, method: RequestMethod.ALL },
+    ];
+    consumer.apply(OpenInferenceBodyMiddleware).forRoutes(...v2);
     consumer
       .apply(JsonBodyMiddleware)
-      .exclude({ path: `${ROUTES.v2}/*path`, method: RequestMethod.ALL })
+      .exclude(...v2)
       .forRoutes('*');
   }
 }

@@ -1,11 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
 import { writeChecksums } from './support/fake-package';
 import {
   addVersion,
   copyTinyPackage,
+  TINY_DIR,
   eventually,
   readJsonLines,
   ReleaseTrackingRuntime,
@@ -377,6 +379,48 @@ describe('model lifecycle: hot reload, rollback, unload, canary', () => {
             ),
           );
         }
+      } finally {
+        await t.app.close();
+      }
+    });
+  });
+
+  describe('a symlinked version folder (tiny/2 -> a release folder)', () => {
+    it('is listed and served', async () => {
+      const { modelDir } = copyTinyPackage();
+      const releases = mkdtempSync(path.join(tmpdir(), 'anuvaad-releases-'));
+      cpSync(TINY_DIR, path.join(releases, 'rel-2'), { recursive: true });
+      symlinkSync(path.join(releases, 'rel-2'), path.join(modelDir, 'tiny', '2'), 'dir');
+      const t = await startApp({ MODEL_DIR: modelDir });
+      try {
+        expect((await versionsOf(t)).map((v) => v.version)).toEqual(['2']);
+        const res = await request(t.http).post('/v1/translate').send({ text: 'Hi.' }).expect(200);
+        expect(res.body.model.version).toBe('2');
+      } finally {
+        await t.app.close();
+      }
+    });
+  });
+
+  describe('version_policy.json spelling versions with leading zeros', () => {
+    it('matches "01" and a canary "02" to folders 1 and 2', async () => {
+      const { modelDir } = copyTinyPackage();
+      addVersion(modelDir, '1', '2');
+      writeFileSync(
+        path.join(modelDir, 'tiny', 'version_policy.json'),
+        JSON.stringify({
+          version_policy: { specific: { versions: ['01'] } },
+          canary: { version: '02', weight: 50 },
+        }),
+      );
+      const t = await startApp({ MODEL_DIR: modelDir });
+      try {
+        const detail = await request(t.http).get('/v1/models/tiny').expect(200);
+        expect(detail.body.canary).toEqual({ version: '2', weight: 50 });
+        expect(detail.body.versions).toEqual([
+          expect.objectContaining({ version: '1', state: 'ready', default: true }),
+          expect.objectContaining({ version: '2', state: 'ready', canary_weight: 50 }),
+        ]);
       } finally {
         await t.app.close();
       }

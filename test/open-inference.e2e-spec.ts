@@ -1,6 +1,9 @@
 import request from 'supertest';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { readJsonLines, startApp, TestApp } from './support/e2e-app';
+import { GracefulShutdown } from '../src/shutdown/graceful-shutdown.service';
+import { eventually, readJsonLines, startApp, TestApp } from './support/e2e-app';
 
 const text = (data: unknown[], shape: number[] = [data.length]) => ({
   name: 'text',
@@ -8,6 +11,54 @@ const text = (data: unknown[], shape: number[] = [data.length]) => ({
   shape,
   data,
 });
+
+/** Listens on an ephemeral port (supertest then reuses it) until `stopListening`. */
+async function listen(server: http.Server): Promise<number> {
+  if (!server.listening) await new Promise<void>((resolve) => server.listen(0, resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function stopListening(server: http.Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await closed;
+}
+
+/**
+ * A POST through node:http, so the test controls every header (supertest adds a Content-Type
+ * to string bodies). `hold` sends only the first part of the body until `release()`.
+ */
+function rawPost(
+  port: number,
+  urlPath: string,
+  body: string,
+  headers: Record<string, string> = {},
+  hold = 0,
+) {
+  let release!: () => void;
+  const done = new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+    const req = http.request(
+      {
+        port,
+        method: 'POST',
+        path: urlPath,
+        headers: { 'content-length': String(Buffer.byteLength(body)), ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    if (hold > 0) {
+      req.write(body.slice(0, hold));
+      release = () => req.end(body.slice(hold));
+    } else req.end(body);
+  });
+  return { done, release: () => release() };
+}
 
 /** The Open Inference Protocol (KServe V2) REST routes against the tiny model. */
 describe('Open Inference Protocol (V2)', () => {
@@ -68,6 +119,19 @@ describe('Open Inference Protocol (V2)', () => {
       ]) {
         const res = await request(t.http).get(url).expect(404);
         expectError(res.body, /not (served here|loaded)/);
+      }
+    });
+
+    it('unknown V2 paths and methods are 404 with an error body', async () => {
+      for (const [method, url] of [
+        ['get', '/v2/foo'],
+        ['post', '/v2/models/tiny/unknown'],
+        ['get', '/v2/models/tiny/versions/1/extra'],
+        ['delete', '/v2/models/tiny/infer'],
+        ['post', '/v2'],
+      ] as const) {
+        const res = await request(t.http)[method](url).expect(404);
+        expectError(res.body, /no Open Inference Protocol route/);
       }
     });
   });
@@ -150,6 +214,76 @@ describe('Open Inference Protocol (V2)', () => {
       expectError(res.body, /malformed JSON/);
     });
 
+    it('takes a body without Content-Type as JSON (standard V2 clients send none)', async () => {
+      const port = await listen(t.http);
+      try {
+        const res = await rawPost(
+          port,
+          '/v2/models/tiny/infer',
+          JSON.stringify({ inputs: [text(['Hello.'])] }),
+        ).done;
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ model_name: 'tiny', outputs: [{ shape: [1] }] });
+        const bad = await rawPost(port, '/v2/models/tiny/infer', '{"inputs": [').done;
+        expect(bad.status).toBe(400);
+        expectError(bad.body, /malformed JSON/);
+      } finally {
+        await stopListening(t.http);
+      }
+    });
+
+    it('a body of another explicit type: 415 with an error body', async () => {
+      const res = await request(t.http)
+        .post('/v2/models/tiny/infer')
+        .set('content-type', 'text/plain')
+        .send('Hello')
+        .expect(415);
+      expectError(res.body, /must be JSON/);
+    });
+
+    it('accepts binary_data_output/binary_data false as Triton clients send them', async () => {
+      const res = await request(t.http)
+        .post('/v2/models/tiny/infer')
+        .send({
+          parameters: { binary_data_output: false },
+          inputs: [{ ...text(['Hello.']), parameters: { binary_data: false } }],
+          outputs: [{ name: 'translation', parameters: { binary_data: false } }],
+        })
+        .expect(200);
+      expect(res.body.outputs[0].data).toHaveLength(1);
+    });
+
+    it('refuses binary tensor data with a clear 400', async () => {
+      for (const body of [
+        { parameters: { binary_data_output: true }, inputs: [text(['Hello.'])] },
+        {
+          inputs: [text(['Hello.'])],
+          outputs: [{ name: 'translation', parameters: { binary_data: true } }],
+        },
+      ]) {
+        const res = await request(t.http).post('/v2/models/tiny/infer').send(body).expect(400);
+        expectError(res.body, /binary tensor data extension is not supported; send JSON tensors/);
+      }
+      // a binary request: JSON header of the given length, raw tensor bytes after it
+      const header = JSON.stringify({
+        inputs: [
+          { name: 'text', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: 10 } },
+        ],
+      });
+      const res = await request(t.http)
+        .post('/v2/models/tiny/infer')
+        .set('Inference-Header-Content-Length', String(header.length))
+        .set('content-type', 'application/octet-stream')
+        .send(
+          Buffer.concat([
+            Buffer.from(header),
+            Buffer.from([6, 0, 0, 0, 72, 101, 108, 108, 111, 46]),
+          ]),
+        )
+        .expect(400);
+      expectError(res.body, /binary tensor data extension is not supported/);
+    });
+
     it('a body over MAX_BODY_BYTES: 413 with an error body', async () => {
       const res = await request(t.http)
         .post('/v2/models/tiny/infer')
@@ -157,6 +291,65 @@ describe('Open Inference Protocol (V2)', () => {
         .expect(413);
       expectError(res.body, /MAX_BODY_BYTES/);
     });
+  });
+});
+
+describe('Open Inference Protocol (V2) request limits and the drain', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await startApp({ MAX_URL_BYTES: '256' })));
+  afterAll(() => t.app.close());
+
+  it('checks the URL limit before parsing the body (414, not a JSON error)', async () => {
+    const res = await request(t.http)
+      .post(`/v2/models/tiny/infer?pad=${'x'.repeat(300)}`)
+      .set('content-type', 'application/json')
+      .send('{"inputs": [')
+      .expect(414);
+    expect(JSON.stringify(res.body)).toMatch(/MAX_URL_BYTES/);
+  });
+
+  it('counts an infer request still uploading its body as in flight', async () => {
+    const shutdown = t.app.get(GracefulShutdown);
+    const port = await listen(t.http);
+    try {
+      const body = JSON.stringify({ inputs: [text(['Hello.'])] });
+      const upload = rawPost(
+        port,
+        '/v2/models/tiny/infer',
+        body,
+        { 'content-type': 'application/json' },
+        10,
+      );
+      // the drain sees the request while its body has not all arrived
+      expect(await eventually(() => shutdown.inFlightCount === 1, 5000)).toBe(true);
+      upload.release();
+      const res = await upload.done;
+      expect(res.status).toBe(200);
+      await eventually(() => shutdown.inFlightCount === 0, 5000);
+    } finally {
+      await stopListening(t.http);
+    }
+  });
+});
+
+describe('Open Inference Protocol (V2) before the first repository scan', () => {
+  it('model ready is 400 with ready: false (not 503); unknown models stay 404', async () => {
+    const t = await startApp({}, { load: false });
+    try {
+      expect((await request(t.http).get('/v2/models/tiny/ready').expect(400)).body).toEqual({
+        name: 'tiny',
+        ready: false,
+      });
+      expect(
+        (await request(t.http).get('/v2/models/tiny/versions/1/ready').expect(400)).body,
+      ).toEqual({ name: 'tiny', ready: false });
+      const res = await request(t.http).get('/v2/models/en-de/ready').expect(404);
+      expect(Object.keys(res.body)).toEqual(['error']);
+      await t.models.load();
+      await request(t.http).get('/v2/models/tiny/ready').expect(200);
+    } finally {
+      await t.app.close();
+    }
   });
 });
 

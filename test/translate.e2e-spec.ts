@@ -167,8 +167,11 @@ describe('translation endpoints (real tiny ONNX model)', () => {
     });
 
     it('404 JSON for an unknown route', async () => {
-      const res = await request(t.http).get('/v2/nothing').expect(404);
+      const res = await request(t.http).get('/v1/nothing').expect(404);
       expect(res.body).toMatchObject({ statusCode: 404, reason: 'route_not_found' });
+      // under /v2 in the Open Inference Protocol's error shape
+      const v2 = await request(t.http).get('/v2/nothing').expect(404);
+      expect(v2.body).toEqual({ error: expect.stringContaining('/v2/nothing') });
     });
 
     it('bad requests never turn into 5xx and do not disturb concurrent good ones', async () => {

@@ -104,7 +104,7 @@ describe('loadAppConfig', () => {
     const config = loadAppConfig({
       MODEL_VERSION_POLICY: 'specific:1,3',
       MODEL_POLL_S: '2',
-      MODEL_CANARY: 'en-hi:2=10,other:7=2.5',
+      MODEL_CANARY: 'en-hi:02=10,other:7=2.5', // "02" is folder 2
       ADMIN_TOKEN: 'a-long-enough-admin-token',
     });
     expect(config.model).toMatchObject({

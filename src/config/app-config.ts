@@ -79,7 +79,8 @@ export function parseCanary(value: string | undefined): AppConfig['model']['cana
           'one entry per model, each weight at most 100 (percent)',
       );
     }
-    canary[name] = { version, weight: Number(weight) };
+    // "02" names folder 2: versions are integers
+    canary[name] = { version: String(Number(version)), weight: Number(weight) };
   }
   return canary;
 }

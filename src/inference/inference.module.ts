@@ -1,8 +1,7 @@
-import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ModelModule } from '../model/model.module';
 import { MonitoringModule } from '../monitoring/monitoring.module';
 import { BatchScheduler } from './batch-scheduler';
-import { OpenInferenceBodyMiddleware } from './open-inference/open-inference-body.middleware';
 import { OpenInferenceController } from './open-inference/open-inference.controller';
 import { TranslationCache } from './translation-cache';
 import { TranslationController } from './translation.controller';
@@ -14,8 +13,5 @@ import { TranslationService } from './translation.service';
   controllers: [TranslationController, OpenInferenceController],
   providers: [TranslationService, BatchScheduler, TranslationCache],
 })
-export class InferenceModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(OpenInferenceBodyMiddleware).forRoutes(OpenInferenceController);
-  }
-}
+// The V2 body parser (OpenInferenceBodyMiddleware) is applied by AppModule, after the drain.
+export class InferenceModule {}

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import {
   describePolicy,
   isCanaryTurn,
+  normalizeVersion,
   parsePolicyFile,
   parsePolicySpec,
   readPolicyFile,
@@ -21,9 +22,43 @@ describe('version policy', () => {
     expect(describePolicy(parsePolicySpec(spec))).toBe(spec);
   });
 
-  it.each(['latest:0', 'newest', 'specific:', 'specific:a'])('rejects %s', (spec) => {
+  it.each(['latest:0', 'newest', 'specific:'])('rejects %s', (spec) => {
     expect(() => parsePolicySpec(spec)).toThrow(/not latest:N, all or specific/);
   });
+
+  it('normalises integer versions, so "02" names folder "2"', () => {
+    expect(normalizeVersion('02')).toBe('2');
+    expect(normalizeVersion('0')).toBe('0');
+    expect(normalizeVersion(7)).toBe('7');
+    for (const bad of ['1.5', '-1', 'two', '', ' 2', 1.5, -1, null, '99999999999999999999']) {
+      expect(normalizeVersion(bad)).toBeUndefined();
+    }
+    expect(parsePolicySpec('specific:02,3')).toEqual({ kind: 'specific', versions: ['2', '3'] });
+    const file = parsePolicyFile({
+      version_policy: { specific: { versions: ['01', 3] } },
+      canary: { version: '02', weight: 10 },
+    });
+    expect(file).toEqual({
+      policy: { kind: 'specific', versions: ['1', '3'] },
+      canary: { version: '2', weight: 10 },
+    });
+    // the canary and the specific versions now match the folders by name
+    expect(selectVersions(['1', '2', '3'], file.policy!, file.canary!.version)).toEqual([
+      '1',
+      '2',
+      '3',
+    ]);
+    expect(selectVersions(['1', '2', '3'], { kind: 'specific', versions: ['2'] }, '2')).toEqual([
+      '2',
+    ]);
+  });
+
+  it.each(['specific:a', 'specific:1,2.5', 'specific:1,-2'])(
+    'rejects %s, naming the bad version',
+    (spec) => {
+      expect(() => parsePolicySpec(spec)).toThrow(/is not an integer version/);
+    },
+  );
 
   it('selects versions, keeping a canary beside the policy', () => {
     const onDisk = ['1', '2', '3', '10'];
@@ -61,6 +96,8 @@ describe('version policy', () => {
     [{ version_policy: { specific: { versions: [] } } }, /specific.versions/],
     [{ canary: { version: '2', weight: 101 } }, /canary must be/],
     [{ canary: { version: 'two', weight: 1 } }, /canary must be/],
+    [{ canary: { version: '2.0', weight: 1 } }, /canary must be .*"2\.0"/],
+    [{ version_policy: { specific: { versions: [1, 2.5] } } }, /integer versions.*2\.5/],
   ])('rejects policy file %j', (value, message) => {
     expect(() => parsePolicyFile(value)).toThrow(message);
   });

@@ -19,13 +19,33 @@ export const POLICY_FILE = 'version_policy.json';
 
 export class PolicyError extends Error {}
 
+/**
+ * The canonical spelling of an integer version ("02" and 2 are "2", as version folders are
+ * compared as text), or undefined for anything that is not a non-negative integer.
+ */
+export function normalizeVersion(v: unknown): string | undefined {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? String(n) : undefined;
+}
+
 /** `latest:N`, `all` or `specific:1,3` (the MODEL_VERSION_POLICY syntax). */
 export function parsePolicySpec(spec: string): VersionPolicy {
   if (spec === 'all') return { kind: 'all' };
   const latest = /^latest:(\d+)$/.exec(spec);
   if (latest && Number(latest[1]) >= 1) return { kind: 'latest', count: Number(latest[1]) };
-  const specific = /^specific:(\d+(?:,\d+)*)$/.exec(spec);
-  if (specific) return { kind: 'specific', versions: specific[1].split(',') };
+  const specific = /^specific:([^,]+(?:,[^,]+)*)$/.exec(spec);
+  if (specific) {
+    const versions = specific[1].split(',').map((v) => {
+      const version = normalizeVersion(v.trim());
+      if (version === undefined) {
+        throw new PolicyError(
+          `version policy "${spec}": "${v}" is not an integer version (specific:V[,V...] lists version folder numbers)`,
+        );
+      }
+      return version;
+    });
+    return { kind: 'specific', versions };
+  }
   throw new PolicyError(`version policy "${spec}" is not latest:N, all or specific:V[,V...]`);
 }
 
@@ -65,28 +85,32 @@ export function parsePolicyFile(value: unknown): { policy?: VersionPolicy; canar
       result.policy = { kind: 'all' };
     } else if (isObject(policy.specific)) {
       const versions = policy.specific.versions;
-      if (!Array.isArray(versions) || versions.length === 0 || !versions.every(isVersion)) {
-        throw new PolicyError(`${POLICY_FILE}: specific.versions must list integer versions`);
+      const normalized = Array.isArray(versions) ? versions.map(normalizeVersion) : [];
+      if (normalized.length === 0 || normalized.some((v) => v === undefined)) {
+        throw new PolicyError(
+          `${POLICY_FILE}: specific.versions must list integer versions, e.g. [1, 3]; got ${JSON.stringify(versions)}`,
+        );
       }
-      result.policy = { kind: 'specific', versions: versions.map(String) };
+      result.policy = { kind: 'specific', versions: normalized as string[] };
     } else {
       throw new PolicyError(`${POLICY_FILE}: version_policy needs one of latest, all, specific`);
     }
   }
   if (value.canary !== undefined) {
     const canary = value.canary;
+    const version = isObject(canary) ? normalizeVersion(canary.version) : undefined;
     if (
       !isObject(canary) ||
-      !isVersion(canary.version) ||
+      version === undefined ||
       typeof canary.weight !== 'number' ||
       canary.weight < 0 ||
       canary.weight > 100
     ) {
       throw new PolicyError(
-        `${POLICY_FILE}: canary must be {"version": "<integer>", "weight": <0-100 percent>}`,
+        `${POLICY_FILE}: canary must be {"version": "<integer>", "weight": <0-100 percent>}; got ${JSON.stringify(canary)}`,
       );
     }
-    result.canary = { version: String(canary.version), weight: canary.weight };
+    result.canary = { version, weight: canary.weight };
   }
   return result;
 }
@@ -130,7 +154,8 @@ export function selectVersions(
       chosen = others.slice(-policy.count);
       break;
     case 'specific':
-      chosen = others.filter((v) => policy.versions.includes(v));
+      // numerically, so a folder spelt "02" still matches (policies hold canonical spellings)
+      chosen = others.filter((v) => policy.versions.some((p) => Number(p) === Number(v)));
       break;
   }
   if (canaryVersion !== undefined && onDisk.includes(canaryVersion)) chosen.push(canaryVersion);
@@ -147,8 +172,5 @@ export function isCanaryTurn(n: number, weight: number): boolean {
 
 export const byVersion = (a: string, b: string) => Number(a) - Number(b);
 
-const isVersion = (v: unknown) =>
-  (typeof v === 'number' && Number.isInteger(v) && v >= 0) ||
-  (typeof v === 'string' && /^\d+$/.test(v));
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -27,8 +27,53 @@ describe('parseInferenceRequest', () => {
     });
   });
 
+  it('accepts the binary_data flags of standard clients when they ask for JSON', () => {
+    expect(
+      parseInferenceRequest({
+        parameters: { binary_data_output: false, beam_size: 2 },
+        inputs: [tensor(['a'], [1], { parameters: { binary_data: false, content_type: 'str' } })],
+        outputs: [{ name: 'translation', parameters: { binary_data: false, classification: 0 } }],
+      }),
+    ).toEqual({ id: undefined, texts: ['a'], shape: [1], beamSize: 2, maxNewTokens: undefined });
+  });
+
+  it.each([
+    [{ inputs: [tensor(['a'])], parameters: { binary_data_output: true } }],
+    [
+      {
+        inputs: [tensor(['a'])],
+        outputs: [{ name: 'translation', parameters: { binary_data: true } }],
+      },
+    ],
+    [
+      {
+        inputs: [
+          { name: 'text', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: 9 } },
+        ],
+      },
+    ],
+    [{ inputs: [tensor(['a'], [1], { parameters: { binary_data: true } })] }],
+  ])('refuses binary tensor data in %j with a clear message', (body) => {
+    expect(() => parseInferenceRequest(body)).toThrow(InferenceRequestError);
+    expect(() => parseInferenceRequest(body)).toThrow(
+      /binary tensor data extension is not supported; send JSON tensors/,
+    );
+  });
+
   it.each([
     [null, /JSON object/],
+    [
+      { inputs: [tensor(['a'])], parameters: { binary_data_output: 'yes' } },
+      /"binary_data_output" must be a boolean/,
+    ],
+    [
+      {
+        inputs: [tensor(['a'])],
+        outputs: [{ name: 'translation', parameters: { classification: 3 } }],
+      },
+      /classification extension is not supported/,
+    ],
+    [{ inputs: [tensor(['a'], [1], { parameters: 'x' })] }, /"parameters" must be an object/],
     [{ inputs: [] }, /"inputs" must list one tensor/],
     [
       { inputs: [{ ...tensor(['a']), name: 'input' }] },

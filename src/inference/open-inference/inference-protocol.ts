@@ -35,6 +35,43 @@ export interface V2InferenceResponse {
 /** A request the protocol does not allow: answered 400 with `{"error": message}`. */
 export class InferenceRequestError extends Error {}
 
+export const BINARY_DATA_UNSUPPORTED =
+  'the binary tensor data extension is not supported; send JSON tensors (binary_data_output: false, binary_data: false)';
+
+/** Request parameters that tune the translation. */
+const GENERATION_PARAMETERS = ['beam_size', 'max_new_tokens'];
+
+/**
+ * Parameters of the binary tensor data extension that standard clients (Triton's) send: `false`
+ * asks for JSON, as this server answers anyway, and is ignored; `true` is refused.
+ */
+function checkBinaryFlags(params: Record<string, unknown>, keys: string[], where: string): void {
+  for (const key of keys) {
+    const value = params[key];
+    if (value === undefined || value === false) continue;
+    if (value === true) throw new InferenceRequestError(BINARY_DATA_UNSUPPORTED);
+    throw new InferenceRequestError(`${where} parameter "${key}" must be a boolean`);
+  }
+}
+
+/**
+ * A tensor's or requested output's optional `parameters`: binary data is refused, a
+ * classification output too; other keys (`content_type`…, as KServe clients send) are ignored.
+ */
+function checkTensorParameters(value: unknown, where: string): void {
+  if (value === undefined) return;
+  if (!isObject(value)) throw new InferenceRequestError(`${where} "parameters" must be an object`);
+  if (value.binary_data_size !== undefined) {
+    throw new InferenceRequestError(BINARY_DATA_UNSUPPORTED);
+  }
+  checkBinaryFlags(value, ['binary_data'], where);
+  if (value.classification !== undefined && value.classification !== 0) {
+    throw new InferenceRequestError(
+      `${where}: the classification extension is not supported; "${V2_OUTPUT}" holds texts`,
+    );
+  }
+}
+
 export interface ParsedInference {
   id?: string;
   texts: string[];
@@ -62,6 +99,7 @@ export function parseInferenceRequest(body: unknown): ParsedInference {
       `expected exactly one input tensor named "${V2_INPUT}", got ${names.join(', ')}`,
     );
   }
+  checkTensorParameters(input.parameters, `input "${V2_INPUT}"`);
   if (input.datatype !== 'BYTES') {
     throw new InferenceRequestError(
       `input "${V2_INPUT}" must have datatype BYTES, got ${JSON.stringify(input.datatype)}`,
@@ -99,11 +137,17 @@ export function parseInferenceRequest(body: unknown): ParsedInference {
     if (!Array.isArray(outputs) || !outputs.every((o) => isObject(o) && o.name === V2_OUTPUT)) {
       throw new InferenceRequestError(`the only output this model has is "${V2_OUTPUT}"`);
     }
+    for (const output of outputs as Record<string, unknown>[]) {
+      checkTensorParameters(output.parameters, `output "${V2_OUTPUT}"`);
+    }
   }
   const params = parameters === undefined ? {} : parameters;
   if (!isObject(params)) throw new InferenceRequestError('"parameters" must be an object');
-  const known = ['beam_size', 'max_new_tokens'];
-  const unknown = Object.keys(params).filter((k) => !known.includes(k));
+  const binary = ['binary_data_output'];
+  checkBinaryFlags(params, binary, 'request');
+  const unknown = Object.keys(params).filter(
+    (k) => !GENERATION_PARAMETERS.includes(k) && !binary.includes(k),
+  );
   if (unknown.length > 0) {
     throw new InferenceRequestError(
       `unknown parameter ${unknown.map((k) => `"${k}"`).join(', ')}; supported: beam_size, max_new_tokens`,

@@ -1,17 +1,21 @@
 import {
+  All,
   Body,
   Controller,
   Get,
   HttpCode,
   HttpStatus,
+  NotFoundException,
   Param,
   Post,
+  Req,
   Res,
   UseFilters,
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
+  ApiExcludeEndpoint,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -19,7 +23,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ROUTES } from '../../app.routes';
@@ -165,7 +169,8 @@ export class OpenInferenceController {
     @Param('name') name: string,
     @Res({ passthrough: true }) res: Response,
   ): V2ModelReadyDto {
-    const ready = this.models.view(name).status.state === 'ready';
+    this.knownModel(name);
+    const ready = this.models.statusOf(name).state === 'ready';
     if (!ready) res.status(HttpStatus.BAD_REQUEST);
     return { name, ready };
   }
@@ -182,9 +187,14 @@ export class OpenInferenceController {
     @Param('version') version: string,
     @Res({ passthrough: true }) res: Response,
   ): V2ModelReadyDto {
-    const view = this.models.view(name);
-    const held = view.status.versions?.find((v) => v.version === version);
-    if (!held && !view.onDisk.includes(version)) throw this.unknownVersion(name, version);
+    this.knownModel(name);
+    const status = this.models.statusOf(name);
+    const held = status.versions?.find((v) => v.version === version);
+    // before the first repository scan the default model has no entry yet: not ready (400)
+    const scanned = status.versions !== undefined;
+    if (scanned && !held && !this.models.view(name).onDisk.includes(version)) {
+      throw this.unknownVersion(name, version);
+    }
     const ready = held?.state === 'ready';
     if (!ready) res.status(HttpStatus.BAD_REQUEST);
     return { name, ready };
@@ -230,6 +240,18 @@ export class OpenInferenceController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<V2InferenceResponse> {
     return this.runInference(name, version, body, requestId, signal, res);
+  }
+
+  /**
+   * Any other path or method under /v2 (declared last, so every route above matches first):
+   * a 404 in the protocol's error shape rather than the service's. Open like an unmatched
+   * route, which no guard sees either.
+   */
+  @All(['/', '*path'])
+  @Access('probe')
+  @ApiExcludeEndpoint()
+  unknownRoute(@Req() req: Request): never {
+    throw new NotFoundException(`no Open Inference Protocol route ${req.method} ${req.path}`);
   }
 
   private async runInference(
@@ -281,6 +303,14 @@ export class OpenInferenceController {
       inputs: [{ name: V2_INPUT, datatype: 'BYTES', shape: [-1] }],
       outputs: [{ name: V2_OUTPUT, datatype: 'BYTES', shape: [-1] }],
     };
+  }
+
+  /**
+   * 404 for a model the repository does not hold. The default model counts as known before
+   * the first scan, so its ready routes answer 400 (ready: false) rather than 503.
+   */
+  private knownModel(name: string): void {
+    if (!this.models.modelNames.includes(name)) this.models.view(name);
   }
 
   private unknownVersion(name: string, version: string) {
