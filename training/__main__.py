@@ -1,4 +1,4 @@
-"""Command line: ``/usr/bin/python3 -m training {tokenizer,train,export,evaluate,package,all}``."""
+"""Command line: ``/usr/bin/python3 -m training {tokenizer,train,average,export,evaluate,package,all}``."""
 from __future__ import annotations
 
 import argparse
@@ -53,7 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--device", default="cpu", help="cpu or cuda (a GPU machine)")
     tr.add_argument("--seed", type=int, default=1)
     tr.add_argument("--resume", action="store_true", help="continue from WORK_DIR/last.pt")
+    tr.add_argument("--keep-checkpoints", type=int, default=0,
+                    help="keep the checkpoints of the last N evaluations (WORK_DIR/step-NNNNNN.pt) for `average`")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    av = sub.add_parser("average", help="average the weights of checkpoints (e.g. the last evaluations of a run)")
+    add_common(av)
+    av.add_argument("checkpoints", nargs="+", help="checkpoints of one model, oldest first")
+    av.add_argument("--out", default=None, help="default: WORK_DIR/averaged.pt")
+    av.add_argument("--score", nargs="*", default=None, metavar="CHECKPOINT",
+                    help="also score the result and these checkpoints on the training run's dev subset")
+    av.add_argument("--spm", default=None, help="SentencePiece model (default: WORK_DIR/spm.model)")
+    av.add_argument("--eval-lines", type=int, default=400)
 
     ex = sub.add_parser("export", help="export a checkpoint to the Optimum Marian ONNX layout")
     add_common(ex)
@@ -102,6 +113,15 @@ def main(argv: list[str] | None = None) -> int:
         from .train import train
         args.spm = args.spm or str(work / "spm.model")
         print(train(args))
+    elif args.command == "average":
+        from .average import average_checkpoints, score_checkpoints
+        out = average_checkpoints([Path(p) for p in args.checkpoints], Path(args.out or work / "averaged.pt"))
+        print(f"wrote {out}")
+        if args.score is not None:
+            scores = score_checkpoints([out, *map(Path, args.score)], Path(args.data_dir),
+                                       Path(args.spm or work / "spm.model"), args.eval_lines)
+            for path, chrf in scores.items():
+                print(f"dev chrF {chrf:6.2f}  {path}")
     elif args.command == "export":
         from .export import export_package
         export_package(Path(args.checkpoint or work / "best.pt"), Path(args.out), args)

@@ -6,6 +6,7 @@ import json
 import math
 import platform
 import random
+import shutil
 import time
 from pathlib import Path
 
@@ -199,12 +200,23 @@ def evaluate_and_checkpoint(model, sp, dev_src, dev_ref, state, args, checkpoint
     checkpoint(last_path)
     if improved:
         checkpoint(best_path)
+    keep_recent_checkpoint(last_path, state["step"], getattr(args, "keep_checkpoints", 0))
     log_training_event("eval", epoch=state["epoch"] + 1, step=state["step"], dev_chrf=round(chrf, 2),
                        best_dev_chrf=round(state["best_chrf"], 2), dev_lines=len(dev_src))
     tqdm.write(f"step {state['step']}: dev chrF {chrf:.2f} (best {state['best_chrf']:.2f})")
     if state["bad_evals"] >= args.patience:
         return "early_stopping"
     return None
+
+
+def keep_recent_checkpoint(last_path: Path, step: int, keep: int) -> None:
+    """Keeps a copy of the checkpoint of each of the last ``keep`` evaluations (``step-NNNNNN.pt``),
+    the inputs of ``python3 -m training average``."""
+    if keep <= 0:
+        return
+    shutil.copyfile(last_path, last_path.parent / f"step-{step:06d}.pt")
+    for old in sorted(last_path.parent.glob("step-*.pt"))[:-keep]:
+        old.unlink()
 
 
 def hardware_description(threads: int, device: torch.device) -> str:
