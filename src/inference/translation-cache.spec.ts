@@ -10,6 +10,7 @@ const result = (text: string): SegmentTranslation => ({
   text,
   ids: [1, 2],
   inputTokens: 3,
+  unknownTokens: 0,
   truncated: false,
 });
 

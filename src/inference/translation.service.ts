@@ -7,7 +7,7 @@ import { ServiceMetrics } from '../metrics/service-metrics';
 import { ModelRuntimeHealth } from '../model/model-runtime-health';
 import { LoadedModel, ModelService } from '../model/model.service';
 import { DriftService } from '../monitoring/drift.service';
-import { textFeatures } from '../monitoring/text-features';
+import { nonLatinShare } from '../monitoring/text-features';
 import { BatchScheduler } from './batch-scheduler';
 import { resolveGenerateOptions } from './generation-settings';
 import { splitSentences } from './sentence-splitter';
@@ -106,14 +106,13 @@ export class TranslationService {
     const { results, timings } = outcome;
     const translations = results.map((r) => r.text);
 
+    // from the translator's own tokenization: the texts are not tokenized a second time
     this.drift.observe(
-      request.texts.map((text) =>
-        textFeatures(
-          text,
-          translator.tokenizer.encodeWithoutSpecial(text),
-          translator.tokenizer.unkTokenId,
-        ),
-      ),
+      results.map((r, i) => ({
+        tokenLength: r.sourceTokens,
+        unknownTokens: r.unknownTokens,
+        nonLatinShare: nonLatinShare(request.texts[i]),
+      })),
     );
     this.metrics.recordTranslation({
       latencyMs,

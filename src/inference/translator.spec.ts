@@ -1,3 +1,4 @@
+import { splitSentences } from './sentence-splitter';
 import { FAKE_EOS, FAKE_PAD, FAKE_VOCAB, writeFakePackage } from '../../test/support/fake-package';
 import {
   FakeSeq2SeqRuntime,
@@ -40,6 +41,19 @@ describe('Translator', () => {
       expect(r.ids).not.toContain(FAKE_EOS);
     });
     expect(timings.encodeMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports the source tokens and unknown tokens of each text from its own tokenization', async () => {
+    const texts = ['ab cd. Ω ef ☃.', 'hi.', ''];
+    const { results } = await translator.translateTexts(texts, { split: true, batchSize: 4 });
+    const { tokenizer } = translator;
+    results.forEach((r, i) => {
+      const ids = splitSentences(texts[i]).flatMap((s) => tokenizer.encodeWithoutSpecial(s));
+      expect(r.sourceTokens).toBe(ids.length);
+      expect(r.unknownTokens).toBe(ids.filter((id) => id === tokenizer.unkTokenId).length);
+    });
+    expect(results[0].unknownTokens).toBeGreaterThan(0); // Ω and ☃ are not in the vocabulary
+    expect(results[2]).toMatchObject({ sourceTokens: 0, unknownTokens: 0 });
   });
 
   it('gives identical results whatever the batch size', async () => {

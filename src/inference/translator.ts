@@ -45,12 +45,16 @@ export interface SegmentTranslation {
   ids: number[];
   /** source tokens fed to the encoder, `</s>` included */
   inputTokens: number;
+  /** how many of them are the unknown token (the drift detector's unknown-token rate) */
+  unknownTokens: number;
   /** true when the source was cut to the model's maximum length */
   truncated: boolean;
 }
 
 export interface TextTranslation extends SegmentTranslation {
   segments: number;
+  /** source tokens without the `</s>` of each sentence (what the drift detector measures) */
+  sourceTokens: number;
 }
 
 export interface StageTimings {
@@ -128,6 +132,7 @@ export class Translator {
       text: '',
       ids: [],
       inputTokens: 0,
+      unknownTokens: 0,
       truncated: false,
     }));
 
@@ -164,6 +169,7 @@ export class Translator {
           text: this.tokenizer.decode(sequences[j]),
           ids: sequences[j],
           inputTokens: encoded[index].ids.length,
+          unknownTokens: encoded[index].ids.filter((id) => id === this.tokenizer.unkTokenId).length,
           truncated: encoded[index].truncated,
         };
         options.cache?.store(segments[index], results[index]);
@@ -190,6 +196,8 @@ export class Translator {
         text: joinSentences(parts.map((p) => p.text).filter((t) => t !== '')),
         ids: parts.flatMap((p) => p.ids),
         inputTokens: parts.reduce((n, p) => n + p.inputTokens, 0),
+        unknownTokens: parts.reduce((n, p) => n + p.unknownTokens, 0),
+        sourceTokens: parts.reduce((n, p) => n + Math.max(0, p.inputTokens - 1), 0),
         truncated: parts.some((p) => p.truncated),
         segments: segments.length,
       };

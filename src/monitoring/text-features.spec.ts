@@ -1,4 +1,4 @@
-import { nonLatinShare, textFeatures } from './text-features';
+import { nonLatinShare } from './text-features';
 
 describe('text features', () => {
   it('measures the share of non-Latin letters, ignoring digits and punctuation', () => {
@@ -8,14 +8,5 @@ describe('text features', () => {
     expect(nonLatinShare('Ünïcödé façade')).toBe(0);
     expect(nonLatinShare('12345 !!')).toBe(0);
     expect(nonLatinShare('Привет')).toBe(1);
-  });
-
-  it('counts tokens and unknown tokens', () => {
-    expect(textFeatures('abc', [5, 1, 7, 1], 1)).toEqual({
-      tokenLength: 4,
-      unknownTokens: 2,
-      nonLatinShare: 0,
-    });
-    expect(textFeatures('abc', [5, 1], undefined).unknownTokens).toBe(0);
   });
 });

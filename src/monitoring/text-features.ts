@@ -16,16 +16,3 @@ export function nonLatinShare(text: string): number {
   const nonLatin = letters.filter((l) => !LATIN.test(l)).length;
   return nonLatin / letters.length;
 }
-
-export function textFeatures(
-  text: string,
-  tokenIds: readonly number[],
-  unknownTokenId: number | undefined,
-): TextFeatures {
-  return {
-    tokenLength: tokenIds.length,
-    unknownTokens:
-      unknownTokenId === undefined ? 0 : tokenIds.filter((id) => id === unknownTokenId).length,
-    nonLatinShare: nonLatinShare(text),
-  };
-}
