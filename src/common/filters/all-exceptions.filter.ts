@@ -15,7 +15,7 @@ import { ServiceMetrics } from '../../metrics/service-metrics';
 import { ApiError, ErrorReason, FieldProblem } from '../api-errors';
 import { redactInternals } from '../security/redact-internals';
 
-interface Mapped {
+export interface MappedException {
   status: number;
   reason: ErrorReason;
   message: string;
@@ -42,30 +42,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<Request & { id?: string }>();
     const res = ctx.getResponse<Response>();
-    const mapped = this.map(exception);
+    const mapped = mapException(exception);
     // Routing can fail (a URL that does not decode) before the request-id middleware ran.
     const requestId = String(
       req.id ?? res.getHeader('x-request-id') ?? (res.headersSent ? '' : requestIdFor(req, res)),
     );
 
-    // 503s are expected states (loading, full queue, shutdown), not faults worth a stack trace.
-    if (mapped.status >= 500 && mapped.status !== Number(HttpStatus.SERVICE_UNAVAILABLE)) {
-      // The underlying error when there is one (an inference failure's runtime error).
-      const logged = (exception instanceof ApiError && exception.cause) || exception;
-      this.logger.error(
-        `${req.method} ${req.originalUrl} failed (request id ${requestId}): ${(logged as Error)?.message}`,
-        (logged as Error)?.stack,
-      );
-    }
+    logServerFault(this.logger, req, exception, mapped.status, requestId);
     this.metrics.recordError(mapped.reason, isPredictionPath(req.path));
     if (res.headersSent) return;
-    const hint = exception instanceof ApiError ? exception.retryAfterSeconds : undefined;
-    if (hint !== undefined || mapped.status === Number(HttpStatus.SERVICE_UNAVAILABLE)) {
-      res.setHeader('Retry-After', String(hint ?? this.config.http.retryAfterSeconds));
-    }
-    if (mapped.status === Number(HttpStatus.UNAUTHORIZED)) {
-      res.setHeader('WWW-Authenticate', 'Bearer');
-    }
+    setErrorHeaders(res, exception, mapped.status, this.config);
     // Messages may quote file system errors: the client never sees this server's paths.
     res.status(mapped.status).json(
       mapped.body
@@ -80,46 +66,83 @@ export class AllExceptionsFilter implements ExceptionFilter {
           },
     );
   }
+}
 
-  private map(exception: unknown): Mapped {
-    if (exception instanceof ApiError) {
-      return {
-        status: exception.getStatus(),
-        reason: exception.reason,
-        message: exception.message,
-        details: exception.details,
-      };
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const response = exception.getResponse();
-      // Terminus reports (status/info/error/details) are the documented health body: keep them.
-      if (
-        typeof response === 'object' &&
-        response !== null &&
-        'status' in response &&
-        'details' in response
-      ) {
-        const reason = response.status === 'shutting_down' ? 'shutting_down' : 'model_not_ready';
-        return { status, reason, message: exception.message, body: response };
-      }
-      return { status, reason: reasonForStatus(status), message: exception.message };
-    }
-    // http-errors thrown by Express itself (a request URL that does not decode): client errors.
-    const status = (exception as { status?: unknown } | null)?.status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      return {
-        status,
-        reason: reasonForStatus(status),
-        message: `malformed request: ${(exception as Error).message}`,
-      };
-    }
+/**
+ * Status, stable reason and message of any exception: ApiErrors as they are, Nest HTTP
+ * exceptions and Express's own http-errors by status, anything else a 500 without internals.
+ */
+export function mapException(exception: unknown): MappedException {
+  if (exception instanceof ApiError) {
     return {
-      status: HttpStatus.INTERNAL_SERVER_ERROR,
-      reason: 'internal',
-      message: 'internal server error',
+      status: exception.getStatus(),
+      reason: exception.reason,
+      message: exception.message,
+      details: exception.details,
     };
   }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    // Terminus reports (status/info/error/details) are the documented health body: keep them.
+    if (
+      typeof response === 'object' &&
+      response !== null &&
+      'status' in response &&
+      'details' in response
+    ) {
+      const reason = response.status === 'shutting_down' ? 'shutting_down' : 'model_not_ready';
+      return { status, reason, message: exception.message, body: response };
+    }
+    return { status, reason: reasonForStatus(status), message: exception.message };
+  }
+  // http-errors thrown by Express itself (a request URL that does not decode): client errors.
+  const status = (exception as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return {
+      status,
+      reason: reasonForStatus(status),
+      message: `malformed request: ${(exception as Error).message}`,
+    };
+  }
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    reason: 'internal',
+    message: 'internal server error',
+  };
+}
+
+/**
+ * Logs server faults with their stack; 503s are expected states (loading, full queue,
+ * shutdown), not faults worth one. For an inference failure the runtime's error is logged.
+ */
+export function logServerFault(
+  logger: Logger,
+  req: Request,
+  exception: unknown,
+  status: number,
+  requestId: string,
+): void {
+  if (status < 500 || status === Number(HttpStatus.SERVICE_UNAVAILABLE)) return;
+  const logged = (exception instanceof ApiError && exception.cause) || exception;
+  logger.error(
+    `${req.method} ${req.originalUrl} failed (request id ${requestId}): ${(logged as Error)?.message}`,
+    (logged as Error)?.stack,
+  );
+}
+
+/** Retry-After on 503 (or when the error names a wait), WWW-Authenticate on 401. */
+export function setErrorHeaders(
+  res: Response,
+  exception: unknown,
+  status: number,
+  config: AppConfig,
+): void {
+  const hint = exception instanceof ApiError ? exception.retryAfterSeconds : undefined;
+  if (hint !== undefined || status === Number(HttpStatus.SERVICE_UNAVAILABLE)) {
+    res.setHeader('Retry-After', String(hint ?? config.http.retryAfterSeconds));
+  }
+  if (status === Number(HttpStatus.UNAUTHORIZED)) res.setHeader('WWW-Authenticate', 'Bearer');
 }
 
 function reasonForStatus(status: number): ErrorReason {

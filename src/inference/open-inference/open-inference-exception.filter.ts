@@ -1,14 +1,12 @@
-import {
-  ArgumentsHost,
-  Catch,
-  ExceptionFilter,
-  HttpException,
-  HttpStatus,
-  Inject,
-  Logger,
-} from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus, Inject, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ApiError, ErrorReason } from '../../common/api-errors';
+import { isPredictionPath } from '../../app.routes';
+import {
+  logServerFault,
+  mapException,
+  setErrorHeaders,
+} from '../../common/filters/all-exceptions.filter';
+import { redactInternals } from '../../common/security/redact-internals';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ServiceMetrics } from '../../metrics/service-metrics';
 import { InferenceRequestError } from './inference-protocol';
@@ -28,38 +26,21 @@ export class OpenInferenceExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<Request>();
+    const req = ctx.getRequest<Request & { id?: string }>();
     const res = ctx.getResponse<Response>();
-    let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
-    let reason: ErrorReason = 'internal';
-    let message = 'internal server error';
-    if (exception instanceof InferenceRequestError) {
-      status = HttpStatus.BAD_REQUEST;
-      reason = 'validation_failed';
-      message = exception.message;
-    } else if (exception instanceof ApiError) {
-      status = exception.getStatus();
-      reason = exception.reason;
-      message = exception.message;
-    } else if (exception instanceof HttpException) {
-      status = exception.getStatus();
-      reason = status === 404 ? 'route_not_found' : status < 500 ? 'validation_failed' : 'internal';
-      message = exception.message;
-    } else {
-      this.logger.error(
-        `${req.method} ${req.originalUrl} failed: ${(exception as Error)?.message}`,
-        (exception as Error)?.stack,
-      );
-    }
-    this.metrics.recordError(reason, req.path.endsWith('/infer'));
+    const { status, reason, message } =
+      exception instanceof InferenceRequestError
+        ? {
+            status: HttpStatus.BAD_REQUEST,
+            reason: 'validation_failed' as const,
+            message: exception.message,
+          }
+        : mapException(exception);
+    logServerFault(this.logger, req, exception, status, String(req.id ?? ''));
+    this.metrics.recordError(reason, isPredictionPath(req.path));
     if (res.headersSent) return;
-    if (status === Number(HttpStatus.SERVICE_UNAVAILABLE)) {
-      const retryAfter =
-        exception instanceof ApiError && exception.retryAfterSeconds !== undefined
-          ? exception.retryAfterSeconds
-          : this.config.http.retryAfterSeconds;
-      res.setHeader('Retry-After', String(retryAfter));
-    }
-    res.status(status).json({ error: message });
+    setErrorHeaders(res, exception, status, this.config);
+    // Messages may quote file system errors: the client never sees this server's paths.
+    res.status(status).json({ error: redactInternals(message) });
   }
 }
