@@ -3,7 +3,8 @@ import { RuntimeSession, tensor } from '../src/model/model-runtime.port';
 import { OnnxRuntimeAdapter } from '../src/model/onnx-runtime.adapter';
 import { OnnxWorkerRuntime } from '../src/model/onnx-worker-runtime.adapter';
 import { Translator } from '../src/inference/translator';
-import { TINY_DIR } from './support/e2e-app';
+import request from 'supertest';
+import { startApp, TINY_DIR } from './support/e2e-app';
 
 // The worker script is the compiled one (`nest build` runs before the e2e tests).
 const WORKER_SCRIPT = path.resolve(__dirname, '../dist/model/onnx-runtime.worker.js');
@@ -82,5 +83,23 @@ describe('OnnxWorkerRuntime (onnxruntime on a worker thread, real tiny model)', 
     const feeds = { input_ids: tensor('int64', BigInt64Array.from([5n, 0n]), [1, 2]) };
     await expect(encoder.run(feeds)).rejects.toThrow(/worker exited/);
     await expect(encoder.release()).resolves.toBeUndefined();
+  });
+
+  it('serves the app, and a dead worker fails liveness so the pod is restarted', async () => {
+    const workerRuntime = new OnnxWorkerRuntime({}, WORKER_SCRIPT);
+    const t = await startApp({}, { runtime: workerRuntime });
+    try {
+      const ok = await request(t.http).post('/v1/translate').send({ text: 'Hello.' }).expect(200);
+      expect(ok.body.translations).toHaveLength(1);
+      await request(t.http).get('/health/live').expect(200);
+      await workerRuntime.close(); // the worker thread is gone, and its sessions with it
+      const live = await request(t.http).get('/health/live').expect(503);
+      expect(live.body.error.runtime).toEqual({
+        status: 'down',
+        reason: expect.stringContaining('worker exited'),
+      });
+    } finally {
+      await t.app.close();
+    }
   });
 });

@@ -38,11 +38,12 @@ export class HealthController {
   @Get('live')
   @HealthCheck()
   @ApiOperation({
-    summary: 'Liveness: the process serves HTTP (200 even while the model loads or has failed)',
+    summary:
+      'Liveness: the process serves HTTP and its model runtime is alive (200 even while the model loads or has failed to load)',
   })
   live(): Promise<HealthCheckResult> {
     this.failIfShuttingDown();
-    return this.health.check([]);
+    return this.health.check([() => this.model.isRuntimeAlive()]);
   }
 
   @Get('ready')

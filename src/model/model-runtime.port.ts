@@ -39,6 +39,8 @@ export interface ModelRuntime {
   createSession(modelPath: string, options: SessionOptions): Promise<RuntimeSession>;
   /** Frees what the runtime itself holds (threads), after every session is released. */
   close?(): Promise<void>;
+  /** Why the runtime cannot run anything any more (only a restart helps), if it cannot. */
+  brokenReason?(): string | undefined;
 }
 
 export function tensor<T extends TensorType>(

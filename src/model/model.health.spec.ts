@@ -1,6 +1,7 @@
 import { Test } from '@nestjs/testing';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { ModelRuntimeHealth } from './model-runtime-health';
+import { MODEL_RUNTIME } from './model-runtime.port';
 import { ModelHealthIndicator } from './model.health';
 import { ModelService, ModelStatus } from './model.service';
 
@@ -12,6 +13,7 @@ describe('ModelHealthIndicator', () => {
         HealthIndicatorService,
         { provide: ModelService, useValue: { status } },
         { provide: ModelRuntimeHealth, useValue: { failure: undefined } },
+        { provide: MODEL_RUNTIME, useValue: {} },
       ],
     }).compile();
     return moduleRef.get(ModelHealthIndicator);
@@ -63,6 +65,7 @@ describe('ModelHealthIndicator with several versions', () => {
         ModelHealthIndicator,
         HealthIndicatorService,
         { provide: ModelRuntimeHealth, useValue: { failure: undefined } },
+        { provide: MODEL_RUNTIME, useValue: {} },
         {
           provide: ModelService,
           useValue: {
@@ -105,5 +108,30 @@ describe('ModelHealthIndicator with several versions', () => {
         },
       },
     });
+  });
+
+  it('reports the runtime alive unless it is broken beyond repair', async () => {
+    const indicatorWith = async (runtime: object) =>
+      (
+        await Test.createTestingModule({
+          providers: [
+            ModelHealthIndicator,
+            HealthIndicatorService,
+            { provide: ModelService, useValue: {} },
+            { provide: ModelRuntimeHealth, useValue: {} },
+            { provide: MODEL_RUNTIME, useValue: runtime },
+          ],
+        }).compile()
+      ).get(ModelHealthIndicator);
+    const broken = await indicatorWith({
+      brokenReason: () => 'onnxruntime worker exited with code 1',
+    });
+    expect(broken.isRuntimeAlive()).toEqual({
+      runtime: { status: 'down', reason: 'onnxruntime worker exited with code 1' },
+    });
+    // the in-thread runtime has no such state; a worker that runs is alive
+    expect((await indicatorWith({})).isRuntimeAlive()).toEqual({ runtime: { status: 'up' } });
+    const alive = await indicatorWith({ brokenReason: () => undefined });
+    expect(alive.isRuntimeAlive()).toEqual({ runtime: { status: 'up' } });
   });
 });

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { ModelRuntimeHealth } from './model-runtime-health';
+import { MODEL_RUNTIME, ModelRuntime } from './model-runtime.port';
 import { ModelService } from './model.service';
 
 /**
@@ -14,7 +15,18 @@ export class ModelHealthIndicator {
     private readonly models: ModelService,
     private readonly health: HealthIndicatorService,
     private readonly runtime: ModelRuntimeHealth,
+    @Inject(MODEL_RUNTIME) private readonly modelRuntime: ModelRuntime,
   ) {}
+
+  /**
+   * For liveness: down only when the runtime itself is gone (the onnxruntime worker thread
+   * died), which no reload can mend; a model that failed to load is readiness' business.
+   */
+  isRuntimeAlive(key = 'runtime'): HealthIndicatorResult {
+    const indicator = this.health.check(key);
+    const broken = this.modelRuntime.brokenReason?.();
+    return broken ? indicator.down({ reason: broken }) : indicator.up();
+  }
 
   isReady(key = 'model'): HealthIndicatorResult {
     const indicator = this.health.check(key);

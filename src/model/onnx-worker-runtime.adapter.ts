@@ -56,6 +56,11 @@ export class OnnxWorkerRuntime implements ModelRuntime {
     return new WorkerSession(this, reply.sessionId, reply.inputNames, reply.outputNames);
   }
 
+  /** Set once the worker has died: its sessions are gone, liveness reports it. */
+  brokenReason(): string | undefined {
+    return this.failure?.message;
+  }
+
   /** Stops the worker; sessions still open are released with it. */
   async close(): Promise<void> {
     await this.worker.terminate();
