@@ -2,7 +2,7 @@
 // Static checks first; then the built service is started from the Dockerfile's CMD on the tiny
 // model, on a free 127.0.0.1 port, for the checks that need a live service; it is always stopped.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as docker from './lib/docker-checks.mjs';
@@ -238,8 +238,12 @@ async function runLive() {
     if (hasDevanagari(JSON.stringify(r.json.translations)))
       return `tiny model: ${JSON.stringify(r.json.translations)}`;
     // The tiny model's output is not always Devanagari: use the real model when it is committed.
-    if (!existsSync(rel('models/en-hi/1/checksums.sha256'))) {
-      return `tiny model answered ${JSON.stringify(r.json.translations)} (no Devanagari; models/en-hi/1 not present, 200 + translations array asserted)`;
+    // the bundled model: any committed version folder of models/en-hi
+    const bundled = existsSync(rel('models/en-hi'))
+      ? readdirSync(rel('models/en-hi')).filter((d) => /^\d+$/.test(d))
+      : [];
+    if (bundled.length === 0) {
+      return `tiny model answered ${JSON.stringify(r.json.translations)} (no Devanagari; no bundled model under models/en-hi, 200 + translations array asserted)`;
     }
     const real = await startService({
       argv: cmd.json,
