@@ -13,13 +13,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { freePort, ROOT, SENTENCES, sleep } from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, fallback) => {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
   return hit ? hit.slice(name.length + 3) : fallback;
@@ -34,22 +32,7 @@ const SAMPLE_MS = Number(arg('sample-ms', 5000));
 const WRITE = process.argv.includes('--write');
 /** what else ran on the machine meanwhile, for the report (e.g. --note="a training job shared the cores") */
 const NOTE = arg('note', '');
-const SENTENCES = readFileSync(path.join(ROOT, 'bench/sentences.txt'), 'utf8')
-  .split('\n')
-  .filter((l) => l.trim());
 const log = (...a) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}]`, ...a);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function request(agent, port, method, urlPath, body) {
   return new Promise((resolve) => {

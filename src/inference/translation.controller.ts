@@ -57,22 +57,11 @@ export class TranslationController {
     @RequestSignal() signal: AbortSignal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TranslateResponseDto> {
-    const outcome = await this.translation.translate(
-      {
-        texts: Array.isArray(body.text) ? body.text : [body.text],
-        beamSize: body.beam_size,
-        maxNewTokens: body.max_new_tokens,
-        model: body.model,
-        version: body.version,
-      },
-      { requestId, endpoint: ROUTES.translate, signal },
-    );
-    setServedModelHeaders(res, outcome.model);
-    return {
-      translations: outcome.translations,
-      model: outcome.model,
-      latency_ms: outcome.latencyMs,
-    };
+    return this.translateBody(body, body.model, body.version, res, {
+      requestId,
+      endpoint: ROUTES.translate,
+      signal,
+    });
   }
 
   @Post(ROUTES.versionTranslate)
@@ -113,15 +102,30 @@ export class TranslationController {
         })),
       );
     }
+    return this.translateBody(body, name, version, res, {
+      requestId,
+      endpoint: ROUTES.versionTranslate,
+      signal,
+    });
+  }
+
+  /** The shared body of both translate routes: translate, label the served model, answer. */
+  private async translateBody(
+    body: TranslateRequestDto,
+    model: string | undefined,
+    version: string | undefined,
+    res: Response,
+    context: { requestId: string; endpoint: string; signal: AbortSignal },
+  ): Promise<TranslateResponseDto> {
     const outcome = await this.translation.translate(
       {
         texts: Array.isArray(body.text) ? body.text : [body.text],
         beamSize: body.beam_size,
         maxNewTokens: body.max_new_tokens,
-        model: name,
+        model,
         version,
       },
-      { requestId, endpoint: ROUTES.versionTranslate, signal },
+      context,
     );
     setServedModelHeaders(res, outcome.model);
     return {

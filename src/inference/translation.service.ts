@@ -46,12 +46,12 @@ export class TranslationService {
     context: { requestId: string; endpoint: string; signal?: AbortSignal },
   ): Promise<TranslationOutcome> {
     const started = performance.now();
-    this.checkLimits(request);
+    const sentences = this.checkLimits(request);
     // The lease keeps this version's sessions alive until the request is done, even if the
     // version is unloaded or replaced meanwhile.
     const lease = this.models.acquire(request.model, request.version);
     try {
-      return await this.translateOn(lease.model, request, context, started);
+      return await this.translateOn(lease.model, request, sentences, context, started);
     } finally {
       lease.release();
     }
@@ -60,6 +60,7 @@ export class TranslationService {
   private async translateOn(
     model: LoadedModel,
     request: TranslationRequest,
+    sentences: string[][],
     context: { requestId: string; endpoint: string; signal?: AbortSignal },
     started: number,
   ): Promise<TranslationOutcome> {
@@ -75,7 +76,6 @@ export class TranslationService {
     const generate = resolveGenerateOptions(translator.settings, requested);
     const options = {
       ...requested,
-      split: true,
       // All sentences go to the scheduler at once; it forms batches of MAX_BATCH_SIZE, mixing
       // in other requests' sentences.
       batchSize: Number.MAX_SAFE_INTEGER,
@@ -85,7 +85,7 @@ export class TranslationService {
     };
     let outcome;
     try {
-      outcome = await translator.translateTexts(request.texts, options);
+      outcome = await translator.translateSplitTexts(sentences, options);
     } catch (e) {
       // queue_full, deadline_exceeded and client_closed come as ApiErrors (the abort reasons).
       if (e instanceof ApiError) throw e;
@@ -137,8 +137,11 @@ export class TranslationService {
     return { translations, model: { name: model.name, version: model.version }, latencyMs };
   }
 
-  /** Request-size limits from the environment; the message names the limit and its variable. */
-  private checkLimits({ texts, maxNewTokens }: TranslationRequest): void {
+  /**
+   * Request-size limits from the environment; the message names the limit and its variable.
+   * Returns each text's sentences (split once, for the count and for the translator).
+   */
+  private checkLimits({ texts, maxNewTokens }: TranslationRequest): string[][] {
     const { maxTextsPerRequest, maxCharsPerText, maxSentencesPerRequest } = this.config.limits;
     const maxNewTokensLimit = this.config.limits.maxNewTokens;
     if (maxNewTokens !== undefined && maxNewTokens > maxNewTokensLimit) {
@@ -157,12 +160,14 @@ export class TranslationService {
         `text[${tooLong}] has ${texts[tooLong].length} characters; at most ${maxCharsPerText} per text (MAX_CHARS_PER_TEXT)`,
       );
     }
-    const sentences = texts.reduce((n, t) => n + splitSentences(t).length, 0);
+    const sentencesPerText = texts.map((t) => splitSentences(t));
+    const sentences = sentencesPerText.reduce((n, s) => n + s.length, 0);
     if (sentences > maxSentencesPerRequest) {
       throw inputLimitExceeded(
         `the texts hold ${sentences} sentences; at most ${maxSentencesPerRequest} per request (MAX_SENTENCES_PER_REQUEST)`,
       );
     }
+    return sentencesPerText;
   }
 }
 

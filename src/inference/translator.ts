@@ -183,11 +183,21 @@ export class Translator {
    * Translates whole texts: each is split into sentences (unless `split` is false), all
    * sentences of all texts are decoded together, and each text's sentences are joined again.
    */
-  async translateTexts(
+  translateTexts(
     texts: string[],
     options: TranslateOptions & { split: boolean },
   ): Promise<TranslationBatchResult<TextTranslation>> {
-    const segmentsPerText = texts.map((t) => (options.split ? splitSentences(t) : [t]));
+    return this.translateSplitTexts(
+      texts.map((t) => (options.split ? splitSentences(t) : [t])),
+      options,
+    );
+  }
+
+  /** translateTexts for texts already split into sentences (one array of sentences per text). */
+  async translateSplitTexts(
+    segmentsPerText: string[][],
+    options: TranslateOptions,
+  ): Promise<TranslationBatchResult<TextTranslation>> {
     const { results, timings } = await this.translateSegments(segmentsPerText.flat(), options);
     let next = 0;
     const translated = segmentsPerText.map((segments) => {
