@@ -197,7 +197,12 @@ describe('fault injection (the built server as a child process)', () => {
     service = await startService({ TRANSLATION_CACHE_SIZE: '0' });
     const { port } = service;
     const body = JSON.stringify({
-      text: Array.from({ length: 8 }, (_, i) => `Dropped sentence ${i} about a long walk.`),
+      // 32 sentences: enough decoding that the client is gone before its answer is
+      text: Array.from(
+        { length: 8 },
+        (_, i) =>
+          `Dropped sentence ${i} about a long walk. It rained all day. We went home late. The end came.`,
+      ),
       max_new_tokens: 256,
     });
     for (let i = 0; i < 12; i++) {
