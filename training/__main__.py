@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--train-limit", type=int, default=None)
     tr.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     tr.add_argument("--device", default="cpu", help="cpu or cuda (a GPU machine)")
+    tr.add_argument("--bf16", action="store_true",
+                    help="bfloat16 autocast for the forward pass (about 3x faster on CPUs with AVX512-BF16 or AMX)")
     tr.add_argument("--seed", type=int, default=1)
     tr.add_argument("--resume", action="store_true", help="continue from WORK_DIR/last.pt")
     tr.add_argument("--keep-checkpoints", type=int, default=0,

@@ -38,3 +38,23 @@ def test_output_projection_is_tied_to_the_embedding():
     model = small_model()
     x = torch.randn(2, 3, 32)
     assert torch.allclose(model.lm_head(x), x @ model.embed.weight.T, atol=1e-5)
+
+
+def test_bf16_autocast_loss_tracks_fp32_and_still_learns():
+    from training.train import training_loss
+    model = small_model().train()
+    tensors = {"src": torch.tensor([[5, 6, 7, 0], [8, 9, 0, 49]]),
+               "dec_in": torch.tensor([[49, 10, 11, 12], [49, 13, 14, 49]]),
+               "labels": torch.tensor([[10, 11, 12, 0], [13, 14, 0, 49]])}
+    tensors["src_mask"] = (tensors["src"] != 49).long()
+    fp32, bf16 = training_loss(model, tensors, 0.1), training_loss(model, tensors, 0.1, bf16=True)
+    assert bf16.dtype == torch.float32
+    assert abs(float(bf16) - float(fp32)) < 0.05 * float(fp32)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(30):
+        loss = training_loss(model, tensors, 0.0, bf16=True)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert float(loss) < 0.5 * float(fp32)
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # master weights stay fp32
