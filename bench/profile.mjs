@@ -4,9 +4,10 @@
 // Runs the real app in this process (dist/, bundled model, translation cache off) with V8's CPU
 // profiler on the main thread, drives it from a separate client process (closed loop, one sentence
 // per request, keep-alive), and attributes main-thread time to components by the script each sampled
-// function lives in. onnxruntime-node runs sessions synchronously on the main thread (its async `run`
-// is a setImmediate around a blocking call), so model compute shows up here too, as the self time of
-// its binding. Writes bench/profile.json and prints a table; BENCHMARKS.md quotes it.
+// function lives in. By default the decode loop runs on a worker thread, so this is what the HTTP
+// thread does beside it; with ORT_WORKER_THREAD=false onnxruntime runs its sessions synchronously on
+// the main thread and shows up here too, as the self time of its binding. Writes bench/profile.json
+// and prints a table; BENCHMARKS.md quotes it.
 import http from 'node:http';
 import inspector from 'node:inspector';
 import os from 'node:os';

@@ -40,6 +40,50 @@ describe('OnnxWorkerRuntime (onnxruntime on a worker thread, real tiny model)', 
     }
   });
 
+  it('runs the whole decode loop on the worker and honours the control hooks across threads', async () => {
+    const inThread = await Translator.load(TINY_DIR, new OnnxRuntimeAdapter(), {
+      intraOpThreads: 1,
+    });
+    const onWorker = await Translator.load(TINY_DIR, runtime, { intraOpThreads: 1 });
+    try {
+      const batch = TEXTS.map((t) => inThread.tokenizer.encode(t));
+      const options = { beamSize: 1, maxNewTokens: 40, lengthPenalty: 1 };
+      const expected = await inThread.generator.generate(batch, options);
+
+      const delivered = new Map<number, number[]>();
+      let encoded = 0;
+      const out = await onWorker.generator.generate(batch, options, {
+        onEncoded: () => encoded++,
+        onSequence: (row, ids) => delivered.set(row, ids),
+        isWanted: (row) => row !== 1, // row 1's request was cancelled before the batch ran
+      });
+      expect(encoded).toBe(1);
+      expect([...delivered.keys()].sort()).toEqual([0, 2]);
+      expect(delivered.get(0)).toEqual(expected.sequences[0]);
+      expect(delivered.get(2)).toEqual(expected.sequences[2]);
+      expect(out.sequences[0]).toEqual(expected.sequences[0]);
+      expect(out.timings.steps).toBeGreaterThan(0);
+
+      // an abort rejects with its reason at once; the worker drops the batch and serves on
+      const abort = new AbortController();
+      const reason = new Error('client went away');
+      const aborted = onWorker.generator.generate(
+        batch,
+        { ...options, maxNewTokens: 400 },
+        {
+          signal: abort.signal,
+          onEncoded: () => abort.abort(reason),
+        },
+      );
+      await expect(aborted).rejects.toBe(reason);
+      await expect(onWorker.generator.generate(batch, options)).resolves.toEqual(
+        expect.objectContaining({ sequences: expected.sequences }),
+      );
+    } finally {
+      await Promise.all([inThread.dispose(), onWorker.dispose()]);
+    }
+  });
+
   it('gives the caller its input tensors back, usable for the next run', async () => {
     const encoder: RuntimeSession = await runtime.createSession(
       path.join(TINY_DIR, 'onnx/encoder_model.onnx'),
@@ -79,7 +123,11 @@ describe('OnnxWorkerRuntime (onnxruntime on a worker thread, real tiny model)', 
     const encoder = await doomed.createSession(path.join(TINY_DIR, 'onnx/encoder_model.onnx'), {
       intraOpThreads: 1,
     });
+    const translator = await Translator.load(TINY_DIR, doomed, { intraOpThreads: 1 });
     await doomed.close();
+    await expect(
+      translator.generator.generate([[5, 0]], { beamSize: 1, maxNewTokens: 5, lengthPenalty: 1 }),
+    ).rejects.toThrow(/worker exited/);
     const feeds = { input_ids: tensor('int64', BigInt64Array.from([5n, 0n]), [1, 2]) };
     await expect(encoder.run(feeds)).rejects.toThrow(/worker exited/);
     await expect(encoder.release()).resolves.toBeUndefined();

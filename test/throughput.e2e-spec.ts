@@ -1,4 +1,7 @@
+import * as path from 'node:path';
 import request from 'supertest';
+import { OnnxRuntimeAdapter } from '../src/model/onnx-runtime.adapter';
+import { OnnxWorkerRuntime } from '../src/model/onnx-worker-runtime.adapter';
 import { startApp, TestApp } from './support/e2e-app';
 import { SlowDecoderRuntime } from './support/slow-runtime';
 
@@ -33,12 +36,21 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms = 5000): Prom
   return check();
 }
 
-describe('dynamic batching (real tiny ONNX model)', () => {
+// The worker script is the compiled one (`nest build` runs before the e2e tests).
+const WORKER_SCRIPT = path.resolve(__dirname, '../dist/model/onnx-runtime.worker.js');
+
+describe.each([
+  ['decode loop on a worker thread (the default)', () => new OnnxWorkerRuntime({}, WORKER_SCRIPT)],
+  ['decode loop on the HTTP thread', () => new OnnxRuntimeAdapter()],
+])('dynamic batching (real tiny ONNX model), %s', (_name, makeRuntime) => {
   let t: TestApp;
 
   beforeAll(async () => {
     // No cache, so every request really decodes; a longer delay so concurrent requests meet.
-    t = await startApp({ TRANSLATION_CACHE_SIZE: '0', MAX_BATCH_DELAY_MS: '20' });
+    t = await startApp(
+      { TRANSLATION_CACHE_SIZE: '0', MAX_BATCH_DELAY_MS: '20' },
+      { runtime: makeRuntime() },
+    );
   });
   afterAll(() => t.app.close());
 

@@ -39,11 +39,11 @@ export class EnvDto {
   /** 0 lets onnxruntime pick (one thread per physical core). */
   @Type(() => Number) @IsInt() @Min(0) @Max(256) ORT_INTRA_OP_THREADS = 0;
   /**
-   * Run onnxruntime on a worker thread so decoding does not block the HTTP event loop. Off by
-   * default: measured on 2 cores it adds ~3 ms per request at concurrency 1 (a thread hop per
-   * decoder step) and gains no throughput at concurrency 32 (bench/profile.mjs).
+   * Run onnxruntime and the whole decode loop on a worker thread, so HTTP work and decoding
+   * overlap instead of taking turns on the event loop (BENCHMARKS.md: more throughput at
+   * concurrency 32, same latency at 1). false decodes on the HTTP thread.
    */
-  @Transform(toBoolean) @IsBoolean() ORT_WORKER_THREAD = false;
+  @Transform(toBoolean) @IsBoolean() ORT_WORKER_THREAD = true;
   /** Let idle onnxruntime threads busy-wait; off because spinning starves the HTTP thread. */
   @Transform(toBoolean) @IsBoolean() ORT_ALLOW_SPINNING = false;
   @Transform(toBoolean) @IsBoolean() REQUIRE_CHECKSUMS = true;

@@ -4,11 +4,11 @@ import { ApiError } from '../common/api-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ModelLabels, ServiceMetrics } from '../metrics/service-metrics';
 import { GenerateOptions } from './generation-settings';
-import { GenerationOutput, Seq2SeqGenerator } from './seq2seq-generator';
+import { GenerationOutput, TextGenerator } from './seq2seq-generator';
 
 /** One sentence waiting for (or in) a decoder batch, and the caller waiting for it. */
 interface Item {
-  generator: Seq2SeqGenerator;
+  generator: TextGenerator;
   options: GenerateOptions;
   /** the model version's metric labels (batches never mix versions: one generator each) */
   labels?: ModelLabels;
@@ -87,7 +87,7 @@ export class BatchScheduler {
    * decoder step, and a batch none of whose sentences is still wanted stops there.
    */
   submit(
-    generator: Seq2SeqGenerator,
+    generator: TextGenerator,
     batch: number[][],
     options: GenerateOptions,
     signal?: AbortSignal,

@@ -38,6 +38,19 @@ export interface GenerateControl {
   isWanted?: (row: number) => boolean;
 }
 
+/**
+ * Turns batches of source ids into target ids. Implemented by the decode loop below, and by
+ * runtimes that run that loop on another thread (OnnxWorkerRuntime).
+ */
+export interface TextGenerator {
+  readonly settings: GenerationSettings;
+  generate(
+    batch: number[][],
+    options: GenerateOptions,
+    control?: GenerateControl,
+  ): Promise<GenerationOutput>;
+}
+
 /** What the decoder loop carries between steps. */
 interface DecoderState {
   encoderHidden: RuntimeTensor<'float32'>;
@@ -60,7 +73,7 @@ interface BeamChoice {
  * Each row is decoded independently of the others in its batch (right padding + masks,
  * per-row logits processing), so a sentence yields the same ids alone or batched.
  */
-export class Seq2SeqGenerator {
+export class Seq2SeqGenerator implements TextGenerator {
   private readonly pastNames: string[];
   private readonly singleBanned: Set<number>;
   private readonly sequenceBans: number[][];

@@ -16,7 +16,7 @@ import {
 } from './generation-settings';
 import { MarianTokenizer } from './marian-tokenizer';
 import { joinSentences, splitSentences } from './sentence-splitter';
-import { GenerationOutput, Seq2SeqGenerator } from './seq2seq-generator';
+import { GenerationOutput, Seq2SeqGenerator, TextGenerator } from './seq2seq-generator';
 import type { GenerateOptions } from './generation-settings';
 
 /** Runs the generator on a group of sentences; the service routes this through its batcher. */
@@ -76,7 +76,7 @@ export interface TranslationBatchResult<T> {
 export class Translator {
   private constructor(
     readonly tokenizer: MarianTokenizer,
-    readonly generator: Seq2SeqGenerator,
+    readonly generator: TextGenerator,
     readonly config: MarianConfig,
     readonly generationConfig: GenerationConfigFile | undefined,
     private readonly sessions: RuntimeSession[],
@@ -113,7 +113,9 @@ export class Translator {
         options,
       );
       sessions.push(decoder);
-      const generator = new Seq2SeqGenerator(encoder, decoder, settings);
+      const generator = runtime.createGenerator
+        ? await runtime.createGenerator(encoder, decoder, settings)
+        : new Seq2SeqGenerator(encoder, decoder, settings);
       return new Translator(tokenizer, generator, config, generationConfig, sessions);
     } catch (e) {
       await Promise.all(sessions.map((s) => s.release()));

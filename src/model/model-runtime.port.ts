@@ -3,6 +3,9 @@
  * Only the onnxruntime adapter knows about onnxruntime-node; everything else
  * (generator, model service, tests with fakes) speaks these plain types.
  */
+import type { GenerationSettings } from '../inference/generation-settings';
+import type { TextGenerator } from '../inference/seq2seq-generator';
+
 export const MODEL_RUNTIME = Symbol('MODEL_RUNTIME');
 
 export type TensorType = 'int64' | 'float32' | 'bool';
@@ -37,6 +40,16 @@ export interface ModelRuntime {
   /** A short name for logs and model info, e.g. "onnxruntime-node 1.30.0 (cpu)". */
   readonly description: string;
   createSession(modelPath: string, options: SessionOptions): Promise<RuntimeSession>;
+  /**
+   * Runtimes whose sessions live on another thread run the whole decode loop there too, so the
+   * caller's thread only sends source ids and receives target ids (not one message per decoder
+   * step). Without it the caller decodes over `createSession`'s sessions itself.
+   */
+  createGenerator?(
+    encoder: RuntimeSession,
+    decoder: RuntimeSession,
+    settings: GenerationSettings,
+  ): Promise<TextGenerator>;
   /** Frees what the runtime itself holds (threads), after every session is released. */
   close?(): Promise<void>;
   /** Why the runtime cannot run anything any more (only a restart helps), if it cannot. */

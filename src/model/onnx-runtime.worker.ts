@@ -1,38 +1,52 @@
 /**
  * Worker-thread side of OnnxWorkerRuntime: owns the onnxruntime sessions and runs them off the
- * HTTP event loop. Tensor buffers travel as transferables in both directions (no copies); the
- * input buffers are handed back with the outputs so the caller can reuse them (the KV cache and
- * encoder states are fed again at every decoder step).
+ * HTTP event loop. Serving runs whole generations here (the decode loop included), so a decoder
+ * step never waits for the HTTP thread; single session runs are offered too. Tensor buffers of
+ * single runs travel as transferables in both directions (no copies); the input buffers are
+ * handed back with the outputs so the caller can reuse them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { Seq2SeqGenerator } from '../inference/seq2seq-generator';
 import { RuntimeSession } from './model-runtime.port';
 import { OnnxRuntimeAdapter, OnnxRuntimeOptions } from './onnx-runtime.adapter';
-import { decodeTensors, encodeTensors, WorkerReply, WorkerRequest } from './onnx-worker-protocol';
+import {
+  decodeTensors,
+  encodeTensors,
+  GENERATION_FLAGS,
+  GenerationEvent,
+  WorkerReply,
+  WorkerRequest,
+} from './onnx-worker-protocol';
 
 const runtime = new OnnxRuntimeAdapter(workerData as OnnxRuntimeOptions);
 const sessions = new Map<number, RuntimeSession>();
-let nextSessionId = 1;
+const generators = new Map<number, { generator: Seq2SeqGenerator; sessionIds: number[] }>();
+let nextId = 1;
+
+function session(sessionId: number): RuntimeSession {
+  const found = sessions.get(sessionId);
+  if (!found) throw new Error(`session ${sessionId} was released`);
+  return found;
+}
 
 async function handle(request: WorkerRequest): Promise<WorkerReply> {
   switch (request.op) {
     case 'create': {
-      const session = await runtime.createSession(request.modelPath, request.options);
-      const sessionId = nextSessionId++;
-      sessions.set(sessionId, session);
+      const created = await runtime.createSession(request.modelPath, request.options);
+      const sessionId = nextId++;
+      sessions.set(sessionId, created);
       return {
         id: request.id,
         ok: true,
         op: 'create',
         sessionId,
-        inputNames: [...session.inputNames],
-        outputNames: [...session.outputNames],
+        inputNames: [...created.inputNames],
+        outputNames: [...created.outputNames],
       };
     }
     case 'run': {
-      const session = sessions.get(request.sessionId);
-      if (!session) throw new Error(`session ${request.sessionId} was released`);
       const feeds = decodeTensors(request.feeds);
-      const outputs = await session.run(feeds);
+      const outputs = await session(request.sessionId).run(feeds);
       const encodedOutputs = encodeTensors(outputs);
       return {
         id: request.id,
@@ -45,10 +59,45 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       };
     }
     case 'release': {
-      const session = sessions.get(request.sessionId);
+      const released = sessions.get(request.sessionId);
       sessions.delete(request.sessionId);
-      await session?.release();
+      for (const [generatorId, entry] of generators) {
+        if (entry.sessionIds.includes(request.sessionId)) generators.delete(generatorId);
+      }
+      await released?.release();
       return { id: request.id, ok: true, op: 'release' };
+    }
+    case 'generator': {
+      const { encoderSessionId, decoderSessionId, settings } = request;
+      const generator = new Seq2SeqGenerator(
+        session(encoderSessionId),
+        session(decoderSessionId),
+        settings,
+      );
+      const generatorId = nextId++;
+      generators.set(generatorId, { generator, sessionIds: [encoderSessionId, decoderSessionId] });
+      return { id: request.id, ok: true, op: 'generator', generatorId };
+    }
+    case 'generate': {
+      const entry = generators.get(request.generatorId);
+      if (!entry) throw new Error(`generator ${request.generatorId} was released`);
+      const flags = new Int32Array(request.flags);
+      const report = (event: GenerationEvent): void =>
+        parentPort!.postMessage({
+          id: request.id,
+          ok: true,
+          op: 'event',
+          event,
+        } satisfies WorkerReply);
+      const output = await entry.generator.generate(request.batch, request.options, {
+        onEncoded: (encodeMs) => report({ kind: 'encoded', encodeMs }),
+        onSequence: (row, ids) => report({ kind: 'sequence', row, ids }),
+        // a cancelled generation drops all its rows, so it ends at the next step
+        isWanted: (row) =>
+          Atomics.load(flags, GENERATION_FLAGS.cancelled) === 0 &&
+          Atomics.load(flags, GENERATION_FLAGS.rowOffset + row) === 0,
+      });
+      return { id: request.id, ok: true, op: 'generate', output };
     }
   }
 }

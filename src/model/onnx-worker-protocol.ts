@@ -1,3 +1,5 @@
+import type { GenerateOptions, GenerationSettings } from '../inference/generation-settings';
+import type { GenerationOutput } from '../inference/seq2seq-generator';
 import { RuntimeTensor, SessionOptions, TensorMap, TensorType } from './model-runtime.port';
 
 /** A tensor as it crosses the thread boundary: its bytes by buffer, offset and length. */
@@ -13,7 +15,34 @@ export interface WireTensor {
 export type WorkerRequest =
   | { id: number; op: 'create'; modelPath: string; options: SessionOptions }
   | { id: number; op: 'run'; sessionId: number; feeds: WireTensor[]; transfer: ArrayBuffer[] }
-  | { id: number; op: 'release'; sessionId: number };
+  | { id: number; op: 'release'; sessionId: number }
+  | {
+      id: number;
+      op: 'generator';
+      encoderSessionId: number;
+      decoderSessionId: number;
+      settings: GenerationSettings;
+    }
+  | {
+      id: number;
+      op: 'generate';
+      generatorId: number;
+      batch: number[][];
+      options: GenerateOptions;
+      /** GENERATION_FLAGS layout, shared with the caller (read before every decoder step) */
+      flags: SharedArrayBuffer;
+    };
+
+/**
+ * A generation's shared Int32 flags: [0] is 1 once the whole generation was cancelled, [1 + row]
+ * is 1 once that row is no longer wanted. Shared memory, because the worker's decode loop checks
+ * them between steps without giving its event loop a turn to read messages.
+ */
+export const GENERATION_FLAGS = { cancelled: 0, rowOffset: 1 } as const;
+
+/** What a running generation reports before its final reply. */
+export type GenerationEvent =
+  { kind: 'encoded'; encodeMs: number } | { kind: 'sequence'; row: number; ids: number[] };
 
 export type WorkerReply =
   | {
@@ -33,6 +62,9 @@ export type WorkerReply =
       transfer: ArrayBuffer[];
     }
   | { id: number; ok: true; op: 'release' }
+  | { id: number; ok: true; op: 'generator'; generatorId: number }
+  | { id: number; ok: true; op: 'generate'; output: GenerationOutput }
+  | { id: number; ok: true; op: 'event'; event: GenerationEvent }
   | { id: number; ok: false; error: string; inputs?: WireTensor[] };
 
 const ARRAY_TYPES = {
