@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--clip", type=float, default=1.0)
     tr.add_argument("--source-weights", default="bible=0.35",
                     help="tag=weight list, e.g. 'bible=0.35,l10n-*=1' (expected copies per epoch)")
+    tr.add_argument("--lexicon-max-words", type=int, default=0,
+                    help="also train on the FreeDict lexicon entries whose Hindi gloss has at most N words "
+                         "(tag 'lexicon', weighted like any tag; 0 = not used)")
     tr.add_argument("--max-steps", type=int, default=0)
     tr.add_argument("--max-epochs", type=int, default=0)
     tr.add_argument("--max-minutes", type=float, default=0, help="stop after this much training time")

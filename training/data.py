@@ -31,6 +31,21 @@ def read_split(data_dir: Path, split: str, limit: int | None = None) -> tuple[li
     return en, hi, tags
 
 
+LEXICON_TAG = "lexicon"
+
+
+def read_lexicon(data_dir: Path, max_words: int) -> tuple[list[str], list[str], list[str]]:
+    """The FreeDict headword -> gloss list as extra word-level pairs (tag ``lexicon``), for vocabulary
+    coverage of everyday words the sentence pairs rarely contain. Glosses longer than ``max_words`` are
+    explanations rather than equivalents (SOURCES.md) and are left out."""
+    en = read_lines(data_dir / "lexicon.en")
+    hi = read_lines(data_dir / "lexicon.hi")
+    if len(en) != len(hi):
+        raise ValueError(f"lexicon: .en/.hi line counts differ ({len(en)}/{len(hi)})")
+    kept = [(e, h) for e, h in zip(en, hi) if e.strip() and h.strip() and len(h.split()) <= max_words]
+    return [e for e, _ in kept], [h for _, h in kept], [LEXICON_TAG] * len(kept)
+
+
 def encode_pairs(sp: spm.SentencePieceProcessor, en: list[str], hi: list[str], tags: list[str],
                  max_len: int) -> tuple[list[Pair], int]:
     """Tokenise both sides (appending </s>); drop pairs longer than ``max_len`` tokens. Returns (pairs, dropped)."""

@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .data import collate, encode_pairs, parse_source_weights, read_split, sample_epoch, token_batches
+from .data import (collate, encode_pairs, parse_source_weights, read_lexicon, read_split, sample_epoch,
+                   token_batches)
 from .events import log_training_event
 from .model import ModelConfig, Seq2SeqTransformer, count_parameters
 from .scoring import corpus_chrf
@@ -98,6 +99,9 @@ def train(args) -> dict:
     pad_id, eos_id = sp.piece_to_id("<pad>"), sp.piece_to_id("</s>")
 
     en, hi, tags = read_split(Path(args.data_dir), "train", args.train_limit)
+    if getattr(args, "lexicon_max_words", 0) > 0:
+        lex_en, lex_hi, lex_tags = read_lexicon(Path(args.data_dir), args.lexicon_max_words)
+        en, hi, tags = en + lex_en, hi + lex_hi, tags + lex_tags
     pairs, dropped = encode_pairs(sp, en, hi, tags, args.max_len)
     dev_en, dev_hi, _ = read_split(Path(args.data_dir), "dev")
     keep = dev_subset(len(dev_en), args.eval_lines)

@@ -41,3 +41,13 @@ def test_collate_shifts_targets_behind_the_decoder_start():
     assert t["src_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]
     assert t["dec_in"].tolist() == [[99, 20, 21], [99, 22, 99]]
     assert t["labels"].tolist() == [[20, 21, 0], [22, 0, 99]]
+
+
+def test_lexicon_pairs_keep_short_glosses_only(tmp_path):
+    from training.data import LEXICON_TAG, read_lexicon
+    (tmp_path / "lexicon.en").write_text("tea\nblue whale\nstation\n", encoding="utf-8")
+    (tmp_path / "lexicon.hi").write_text("चाय\nएक प्रकार की सबसे बड़ी व्हेल मछली\nस्टेशन\n", encoding="utf-8")
+    en, hi, tags = read_lexicon(tmp_path, max_words=3)
+    assert en == ["tea", "station"]
+    assert hi == ["चाय", "स्टेशन"]
+    assert tags == [LEXICON_TAG, LEXICON_TAG]
