@@ -85,6 +85,26 @@ def _score_row(label: str, entry: dict | None) -> str:
     return f"| {label} | {entry['bleu']:.2f} | {entry['chrf']:.2f} |"
 
 
+def _lexicon_note(training: dict) -> str:
+    if not training.get("recipe", {}).get("lexicon_max_words"):
+        return ""
+    return (" Also the FreeDict eng-hin lexicon shipped with the data (Debian dict-freedict-eng-hin, GPL-2+), as "
+            "word-level pairs.")
+
+
+def _recipe_extras(training: dict) -> str:
+    recipe = training.get("recipe", {})
+    parts = []
+    if recipe.get("source_weights"):
+        parts.append("source weights " + ", ".join(f"{k}={v}" for k, v in recipe["source_weights"].items()))
+    if recipe.get("lexicon_max_words"):
+        parts.append(f"FreeDict lexicon entries with glosses of at most {recipe['lexicon_max_words']} words added as "
+                     "word-level pairs (tag `lexicon`) for everyday vocabulary")
+    if recipe.get("bf16"):
+        parts.append("bfloat16 autocast for the forward pass (fp32 weights and optimizer)")
+    return f" Last leg of the run: {'; '.join(parts)}." if parts else ""
+
+
 def model_card(name: str, version: str, config: dict, generation: dict, metrics: dict) -> str:
     dev = metrics.get("dev", {})
     training = metrics.get("training", {})
@@ -117,12 +137,12 @@ Hindi text's copyright unclear), WMT12 crowdsourced MTurk pairs (CC BY-SA 3.0), 
 in tatoeba_attribution.tsv), Parallel Universal Dependencies (CC BY-SA 3.0), XQuAD (CC BY-SA 4.0), and Hindi
 software-localisation strings from Debian packages (GNOME, LibreOffice, MATE/Cinnamon, Firefox, others; each under its
 package's licence: GPL/LGPL/MPL-2.0). Standard public test sets (FLORES-200, IITB/WMT14, Tatoeba test, TICO-19, NTREX)
-were removed from the data before it reached us. Nothing else was used; nothing was tuned on anything but train/dev.
+were removed from the data before it reached us.{_lexicon_note(training)} Nothing else was used; nothing was tuned on anything but train/dev.
 
 ## Recipe
 Label-smoothed (0.1) cross-entropy; Adam (β 0.9/0.98) with linear warm-up, inverse-square-root decay and a linear
 cool-down to zero over the last part of the time budget; length-bucketed token batches; gradient clipping at 1.0; the
-Bible down-weighted (it is 65% of the English words but one archaic domain); early stopping on dev chrF. Stopped by:
+Bible down-weighted (it is 65% of the English words but one archaic domain); early stopping on dev chrF.{_recipe_extras(training)} Stopped by:
 {training.get('stop_reason', 'n/a')} after {training.get('steps', 'n/a')} steps ({training.get('epochs', 'n/a')} full
 epochs, {minutes:.0f} min) on {training.get('hardware', 'n/a')}.
 Reproduce with `/usr/bin/python3 -m training all` (see `training/README.md`).

@@ -198,7 +198,10 @@ def train(args) -> dict:
     checkpoint(last_path)
     summary = {"stop_reason": stop_reason, "steps": state["step"], "epochs": state["epoch"],
                "best_dev_chrf_subset": state["best_chrf"], "train_seconds": round(state["train_seconds"]),
-               "params": n_params, "hardware": hardware_description(args.threads, device)}
+               "params": n_params, "hardware": hardware_description(args.threads, device),
+               # of this (last) leg of the run; earlier legs are in logs/training.log's train_start events
+               "recipe": {"bf16": bool(args.bf16), "source_weights": weights,
+                          "lexicon_max_words": getattr(args, "lexicon_max_words", 0)}}
     log_training_event("train_end", **summary)
     (work / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
