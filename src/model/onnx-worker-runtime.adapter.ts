@@ -117,11 +117,11 @@ export class OnnxWorkerRuntime implements ModelRuntime {
 
   /**
    * One generation on the worker. Control hooks are honoured across the thread boundary:
-   * `onEncoded` and `onSequence` fire as the worker's events arrive, `isWanted` is re-read every
-   * few milliseconds into shared flags the worker checks before each step, and an abort rejects
-   * at once while the worker drops the batch at its next step.
+   * `onEncoded` and `onSequence` fire as the worker's events arrive, `isWanted` is re-read on
+   * every event and every WANTED_REFRESH_MS into shared flags the worker checks before each step,
+   * and an abort rejects at once while the worker drops the batch at its next step.
    */
-  generate(
+  async generate(
     generatorId: number,
     batch: number[][],
     options: GenerateOptions,
@@ -129,7 +129,7 @@ export class OnnxWorkerRuntime implements ModelRuntime {
   ): Promise<GenerationOutput> {
     const { signal, isWanted, onEncoded, onSequence } = control;
     signal?.throwIfAborted();
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) throw this.failure;
     const flagsBuffer = new SharedArrayBuffer(
       Int32Array.BYTES_PER_ELEMENT * (GENERATION_FLAGS.rowOffset + batch.length),
     );
