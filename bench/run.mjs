@@ -144,7 +144,7 @@ async function ceiling(batchSize) {
     rounds.push({ sentPerS: n / seconds, tokPerS: tokens / seconds, sentences: n, seconds, cpuCores: (cpu.user + cpu.system) / 1e6 / seconds });
   }
   const single = [];
-  for (let k = 0; k < (QUICK ? 10 : 30); k++) { const a = performance.now(); await run([TEN_WORD]); single.push(performance.now() - a); }
+  for (let k = 0; k < (QUICK ? 10 : 100); k++) { const a = performance.now(); await run([TEN_WORD]); single.push(performance.now() - a); }
   single.sort((a, b) => a - b);
   await tr.dispose();
   return { batchSize, ...median(rounds, 'sentPerS'), roundsSentPerS: rounds.map((r) => r.sentPerS), bareP50: pct(single, 50), peakRssMiB: vmHWM(process.pid) };
@@ -174,7 +174,7 @@ async function main() {
       if (sys.openLoop) entry.open = await openLoop(sys, h, 0.8 * Math.max(...runs.map((r) => r.sentPerS)));
       if (sys.openLoop || sys.tenWord) {
         const l = [];
-        for (let i = 0; i < (QUICK ? 10 : 30); i++) { const a = performance.now(); await post(h, sys, TEN_WORD); l.push(performance.now() - a); }
+        for (let i = 0; i < (QUICK ? 10 : 100); i++) { const a = performance.now(); await post(h, sys, TEN_WORD); l.push(performance.now() - a); }
         l.sort((a, b) => a - b); entry.tenWordP50 = pct(l, 50);
         log(sys.name, 'open loop', JSON.stringify(entry.open ?? null), 'tenWordP50', entry.tenWordP50);
       }
