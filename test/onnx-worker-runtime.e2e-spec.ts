@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { ModelPackageError } from '../src/model/model-package';
 import { RuntimeSession, tensor } from '../src/model/model-runtime.port';
 import { OnnxRuntimeAdapter } from '../src/model/onnx-runtime.adapter';
 import { OnnxWorkerRuntime } from '../src/model/onnx-worker-runtime.adapter';
@@ -81,6 +82,23 @@ describe('OnnxWorkerRuntime (onnxruntime on a worker thread, real tiny model)', 
       );
     } finally {
       await Promise.all([inThread.dispose(), onWorker.dispose()]);
+    }
+  });
+
+  it('reports a package the decode loop cannot use as a ModelPackageError, across the thread', async () => {
+    const inThread = await Translator.load(TINY_DIR, new OnnxRuntimeAdapter(), {
+      intraOpThreads: 1,
+    });
+    const encoder = await runtime.createSession(path.join(TINY_DIR, 'onnx/encoder_model.onnx'), {
+      intraOpThreads: 1,
+    });
+    try {
+      // the encoder graph as the decoder: no encoder_hidden_states input, no KV cache
+      const failure = runtime.createGenerator(encoder, encoder, inThread.settings);
+      await expect(failure).rejects.toBeInstanceOf(ModelPackageError);
+      await expect(failure).rejects.toThrow(/has no input named encoder_hidden_states/);
+    } finally {
+      await Promise.all([inThread.dispose(), encoder.release()]);
     }
   });
 

@@ -41,7 +41,7 @@ export class EnvDto {
   /**
    * Run onnxruntime and the whole decode loop on a worker thread, so HTTP work and decoding
    * overlap instead of taking turns on the event loop (BENCHMARKS.md: more throughput at
-   * concurrency 32, same latency at 1). false decodes on the HTTP thread.
+   * concurrency 32, a thread hop more at 1). false decodes on the HTTP thread.
    */
   @Transform(toBoolean) @IsBoolean() ORT_WORKER_THREAD = true;
   /** Let idle onnxruntime threads busy-wait; off because spinning starves the HTTP thread. */

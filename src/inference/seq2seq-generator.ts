@@ -25,6 +25,12 @@ export interface GenerationOutput {
 export interface GenerateControl {
   /** checked before every encoder/decoder run; when aborted, `generate` rejects with its reason */
   signal?: AbortSignal;
+  /**
+   * Polled where `signal` is checked, for cancellation that cannot arrive as an event while the
+   * loop runs (another thread's shared flags); when true, `generate` rejects with
+   * GenerationCancelledError.
+   */
+  isCancelled?: () => boolean;
   /** called once per input row, as soon as its ids are final (same ids as `sequences[row]`) */
   onSequence?: (row: number, ids: number[]) => void;
   /** called once the encoder ran, before the first decoder step */
@@ -36,6 +42,13 @@ export interface GenerateControl {
    * is not called for it.
    */
   isWanted?: (row: number) => boolean;
+}
+
+export class GenerationCancelledError extends Error {
+  constructor() {
+    super('generation cancelled');
+    this.name = 'GenerationCancelledError';
+  }
 }
 
 /**
@@ -110,7 +123,7 @@ export class Seq2SeqGenerator implements TextGenerator {
   ): Promise<GenerationOutput> {
     if (batch.length === 0)
       return { sequences: [], timings: { encodeMs: 0, decodeMs: 0, steps: 0 } };
-    control.signal?.throwIfAborted();
+    throwIfStopped(control);
     const encodeStart = performance.now();
     const state = await this.encode(batch);
     const decodeStart = performance.now();
@@ -154,10 +167,10 @@ export class Seq2SeqGenerator implements TextGenerator {
   private async step(
     state: DecoderState,
     tokens: number[],
-    signal: AbortSignal | undefined,
+    control: GenerateControl,
   ): Promise<RuntimeTensor<'float32'>> {
     // Checked before every run: a cancelled batch stops within one decoder step.
-    signal?.throwIfAborted();
+    throwIfStopped(control);
     const rows = tokens.length;
     const feeds: TensorMap = {
       input_ids: tensor(
@@ -216,8 +229,9 @@ export class Seq2SeqGenerator implements TextGenerator {
     state: DecoderState,
     rows: number,
     maxNewTokens: number,
-    { signal, onSequence, isWanted }: GenerateControl,
+    control: GenerateControl,
   ): Promise<{ sequences: number[][]; steps: number }> {
+    const { onSequence, isWanted } = control;
     const start = this.settings.decoderStartTokenId;
     const sequences: number[][] = Array.from({ length: rows }, () => []);
     // input row of each batch position still decoding
@@ -225,7 +239,7 @@ export class Seq2SeqGenerator implements TextGenerator {
     let next = new Array<number>(rows).fill(start);
     let steps = 0;
     while (steps < maxNewTokens && active.length > 0) {
-      const logits = await this.step(state, next, signal);
+      const logits = await this.step(state, next, control);
       steps++;
       const keep: number[] = [];
       next = [];
@@ -255,8 +269,9 @@ export class Seq2SeqGenerator implements TextGenerator {
     state: DecoderState,
     sentences: number,
     { beamSize: K, maxNewTokens, lengthPenalty }: GenerateOptions,
-    { signal, onSequence, isWanted }: GenerateControl,
+    control: GenerateControl,
   ): Promise<{ sequences: number[][]; steps: number }> {
+    const { onSequence, isWanted } = control;
     const { decoderStartTokenId: start, padTokenId: pad } = this.settings;
     const hypotheses = Array.from(
       { length: sentences },
@@ -272,7 +287,7 @@ export class Seq2SeqGenerator implements TextGenerator {
     let steps = 0;
 
     while (steps < maxNewTokens && active.length > 0) {
-      const logits = await this.step(state, next, signal);
+      const logits = await this.step(state, next, control);
       steps++;
       const selected: BeamChoice[] = [];
       const stillActive: number[] = [];
@@ -358,4 +373,9 @@ export class Seq2SeqGenerator implements TextGenerator {
       state.encoderMask = gatherRows(state.encoderMask, parents);
     }
   }
+}
+
+function throwIfStopped({ signal, isCancelled }: GenerateControl): void {
+  signal?.throwIfAborted();
+  if (isCancelled?.()) throw new GenerationCancelledError();
 }

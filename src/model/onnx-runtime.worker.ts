@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Seq2SeqGenerator } from '../inference/seq2seq-generator';
+import { ModelPackageError } from './model-package';
 import { RuntimeSession } from './model-runtime.port';
 import { OnnxRuntimeAdapter, OnnxRuntimeOptions } from './onnx-runtime.adapter';
 import {
@@ -22,6 +23,9 @@ const runtime = new OnnxRuntimeAdapter(workerData as OnnxRuntimeOptions);
 const sessions = new Map<number, RuntimeSession>();
 const generators = new Map<number, { generator: Seq2SeqGenerator; sessionIds: number[] }>();
 let nextId = 1;
+// Generations run one after another, as they would on the calling thread: onnxruntime-node's
+// run yields to the event loop between steps, so a second one would otherwise interleave.
+let generating: Promise<unknown> = Promise.resolve();
 
 function session(sessionId: number): RuntimeSession {
   const found = sessions.get(sessionId);
@@ -89,15 +93,17 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
           op: 'event',
           event,
         } satisfies WorkerReply);
-      const output = await entry.generator.generate(request.batch, request.options, {
-        onEncoded: (encodeMs) => report({ kind: 'encoded', encodeMs }),
-        onSequence: (row, ids) => report({ kind: 'sequence', row, ids }),
-        // a cancelled generation drops all its rows, so it ends at the next step
-        isWanted: (row) =>
-          Atomics.load(flags, GENERATION_FLAGS.cancelled) === 0 &&
-          Atomics.load(flags, GENERATION_FLAGS.rowOffset + row) === 0,
-      });
-      return { id: request.id, ok: true, op: 'generate', output };
+      const run = generating.then(() =>
+        entry.generator.generate(request.batch, request.options, {
+          onEncoded: (encodeMs) => report({ kind: 'encoded', encodeMs }),
+          onSequence: (row, ids) => report({ kind: 'sequence', row, ids }),
+          // checked before every encoder/decoder run: a cancelled batch stops there
+          isCancelled: () => Atomics.load(flags, GENERATION_FLAGS.cancelled) !== 0,
+          isWanted: (row) => Atomics.load(flags, GENERATION_FLAGS.rowOffset + row) === 0,
+        }),
+      );
+      generating = run.catch(() => undefined);
+      return { id: request.id, ok: true, op: 'generate', output: await run };
     }
   }
 }
@@ -110,6 +116,8 @@ parentPort!.on('message', (request: WorkerRequest) => {
         id: request.id,
         ok: false,
         error: e instanceof Error ? e.message : String(e),
+        // lets the caller tell a bad package (e.g. a decoder without a KV cache) from other failures
+        errorName: e instanceof ModelPackageError ? 'ModelPackageError' : undefined,
         // a failed run still returns the lent input buffers
         ...(request.op === 'run' ? { inputs: request.feeds } : {}),
       } satisfies WorkerReply),

@@ -34,9 +34,10 @@ export type WorkerRequest =
     };
 
 /**
- * A generation's shared Int32 flags: [0] is 1 once the whole generation was cancelled, [1 + row]
- * is 1 once that row is no longer wanted. Shared memory, because the worker's decode loop checks
- * them between steps without giving its event loop a turn to read messages.
+ * A generation's shared Int32 flags: [0] is 1 once the whole generation was cancelled (checked
+ * before every encoder/decoder run), [1 + row] is 1 once that row is no longer wanted (checked
+ * after every step). Shared memory, so the decode loop reads them synchronously where it needs
+ * them, with no message to wait for or route to the running generation.
  */
 export const GENERATION_FLAGS = { cancelled: 0, rowOffset: 1 } as const;
 
@@ -65,7 +66,13 @@ export type WorkerReply =
   | { id: number; ok: true; op: 'generator'; generatorId: number }
   | { id: number; ok: true; op: 'generate'; output: GenerationOutput }
   | { id: number; ok: true; op: 'event'; event: GenerationEvent }
-  | { id: number; ok: false; error: string; inputs?: WireTensor[] };
+  | {
+      id: number;
+      ok: false;
+      error: string;
+      errorName?: 'ModelPackageError';
+      inputs?: WireTensor[];
+    };
 
 const ARRAY_TYPES = {
   int64: BigInt64Array,

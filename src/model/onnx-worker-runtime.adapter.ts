@@ -23,6 +23,7 @@ import {
   WorkerReply,
   WorkerRequest,
 } from './onnx-worker-protocol';
+import { ModelPackageError } from './model-package';
 import type { OnnxRuntimeOptions } from './onnx-runtime.adapter';
 
 type Pending = {
@@ -212,6 +213,8 @@ export class OnnxWorkerRuntime implements ModelRuntime {
     const inputs = 'inputs' in reply ? reply.inputs : undefined;
     if (pending.feeds && inputs) this.giveBack(pending.feeds, inputs);
     if (reply.ok) pending.resolve(reply);
+    else if (reply.errorName === 'ModelPackageError')
+      pending.reject(new ModelPackageError(reply.error));
     else pending.reject(new Error(reply.error));
   }
 
