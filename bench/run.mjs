@@ -120,6 +120,13 @@ const SYSTEMS = [
   { name: 'transformers.js pipeline', key: 'tjs', args: ['bench/transformers-js-server.mjs'], env: { MODEL_DIR: MODEL_VERSION_DIR }, path: '/', body: (t) => ({ text: t }) },
 ];
 
+/** The service's Translator in this process, decoding on this thread with the service's session options. */
+async function loadInProcessTranslator() {
+  const { Translator } = require(path.join(ROOT, 'dist/inference/translator.js'));
+  const { OnnxRuntimeAdapter } = require(path.join(ROOT, 'dist/model/onnx-runtime.adapter.js'));
+  return Translator.load(MODEL_VERSION_DIR, new OnnxRuntimeAdapter({ allowSpinning: ORT_SPINNING }), { intraOpThreads: ORT_THREADS });
+}
+
 /**
  * The decode loop called directly (the service's Translator and runtime adapter, same session
  * options, no HTTP, no scheduler), on the same round-robin sentence stream cut into batches of
@@ -127,9 +134,7 @@ const SYSTEMS = [
  * batch at a time on this thread: tokenize, decode, detokenize, next.
  */
 async function ceilingRunner(batchSize) {
-  const { Translator } = require(path.join(ROOT, 'dist/inference/translator.js'));
-  const { OnnxRuntimeAdapter } = require(path.join(ROOT, 'dist/model/onnx-runtime.adapter.js'));
-  const tr = await Translator.load(MODEL_VERSION_DIR, new OnnxRuntimeAdapter({ allowSpinning: ORT_SPINNING }), { intraOpThreads: ORT_THREADS });
+  const tr = await loadInProcessTranslator();
   const batchAt = (i) => Array.from({ length: batchSize }, (_, j) => SENTENCES[(i * batchSize + j) % SENTENCES.length]);
   const run = (texts) => tr.translateTexts(texts, { split: true, beamSize: 1, batchSize });
   for (let i = 0; i < SENTENCES.length; i++) await run(batchAt(i)); // warm-up
@@ -190,9 +195,7 @@ async function pairedCeiling(sys, h, batchSize) {
  */
 const TEN_WORD_BLOCKS = QUICK ? 2 : 15;
 async function tenWordLatency(h, sys) {
-  const { Translator } = require(path.join(ROOT, 'dist/inference/translator.js'));
-  const { OnnxRuntimeAdapter } = require(path.join(ROOT, 'dist/model/onnx-runtime.adapter.js'));
-  const tr = await Translator.load(MODEL_VERSION_DIR, new OnnxRuntimeAdapter({ allowSpinning: ORT_SPINNING }), { intraOpThreads: ORT_THREADS });
+  const tr = await loadInProcessTranslator();
   const bare = () => tr.translateTexts([TEN_WORD], { split: true, beamSize: 1, batchSize: 1 });
   const viaHttp = () => post(h, sys, TEN_WORD);
   for (let i = 0; i < 10; i++) { await bare(); await viaHttp(); }

@@ -99,7 +99,7 @@ def train(args) -> dict:
     pad_id, eos_id = sp.piece_to_id("<pad>"), sp.piece_to_id("</s>")
 
     en, hi, tags = read_split(Path(args.data_dir), "train", args.train_limit)
-    if getattr(args, "lexicon_max_words", 0) > 0:
+    if args.lexicon_max_words > 0:
         lex_en, lex_hi, lex_tags = read_lexicon(Path(args.data_dir), args.lexicon_max_words)
         en, hi, tags = en + lex_en, hi + lex_hi, tags + lex_tags
     pairs, dropped = encode_pairs(sp, en, hi, tags, args.max_len)
@@ -201,7 +201,7 @@ def train(args) -> dict:
                "params": n_params, "hardware": hardware_description(args.threads, device),
                # of this (last) leg of the run; earlier legs are in logs/training.log's train_start events
                "recipe": {"bf16": bool(args.bf16), "source_weights": weights,
-                          "lexicon_max_words": getattr(args, "lexicon_max_words", 0)}}
+                          "lexicon_max_words": args.lexicon_max_words}}
     log_training_event("train_end", **summary)
     (work / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
@@ -218,7 +218,7 @@ def evaluate_and_checkpoint(model, sp, dev_src, dev_ref, state, args, checkpoint
     checkpoint(last_path)
     if improved:
         checkpoint(best_path)
-    keep_recent_checkpoint(last_path, state["step"], getattr(args, "keep_checkpoints", 0))
+    keep_recent_checkpoint(last_path, state["step"], args.keep_checkpoints)
     log_training_event("eval", epoch=state["epoch"] + 1, step=state["step"], dev_chrf=round(chrf, 2),
                        best_dev_chrf=round(state["best_chrf"], 2), dev_lines=len(dev_src))
     tqdm.write(f"step {state['step']}: dev chrF {chrf:.2f} (best {state['best_chrf']:.2f})")

@@ -4,7 +4,7 @@ import { ApiError } from '../common/api-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ModelLabels, ServiceMetrics } from '../metrics/service-metrics';
 import { GenerateOptions } from './generation-settings';
-import { GenerationOutput, TextGenerator } from './seq2seq-generator';
+import { emptyGeneration, GenerationOutput, TextGenerator } from './seq2seq-generator';
 
 /** One sentence waiting for (or in) a decoder batch, and the caller waiting for it. */
 interface Item {
@@ -94,7 +94,7 @@ export class BatchScheduler {
     labels?: ModelLabels,
   ): Promise<GenerationOutput> {
     if (batch.length === 0) {
-      return Promise.resolve({ sequences: [], timings: { encodeMs: 0, decodeMs: 0, steps: 0 } });
+      return Promise.resolve(emptyGeneration());
     }
     signal?.throwIfAborted();
     if (this.queue.length + batch.length > this.maxQueue) {

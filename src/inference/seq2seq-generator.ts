@@ -44,6 +44,11 @@ export interface GenerateControl {
   isWanted?: (row: number) => boolean;
 }
 
+/** The output for an empty batch: nothing decoded, no time spent. */
+export function emptyGeneration(): GenerationOutput {
+  return { sequences: [], timings: { encodeMs: 0, decodeMs: 0, steps: 0 } };
+}
+
 export class GenerationCancelledError extends Error {
   constructor() {
     super('generation cancelled');
@@ -121,8 +126,7 @@ export class Seq2SeqGenerator implements TextGenerator {
     options: GenerateOptions,
     control: GenerateControl = {},
   ): Promise<GenerationOutput> {
-    if (batch.length === 0)
-      return { sequences: [], timings: { encodeMs: 0, decodeMs: 0, steps: 0 } };
+    if (batch.length === 0) return emptyGeneration();
     throwIfStopped(control);
     const encodeStart = performance.now();
     const state = await this.encode(batch);

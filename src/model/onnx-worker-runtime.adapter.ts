@@ -263,9 +263,6 @@ class WorkerGenerator implements TextGenerator {
     options: GenerateOptions,
     control: GenerateControl = {},
   ): Promise<GenerationOutput> {
-    if (batch.length === 0) {
-      return Promise.resolve({ sequences: [], timings: { encodeMs: 0, decodeMs: 0, steps: 0 } });
-    }
     return this.runtime.generate(this.generatorId, batch, options, control);
   }
 }
