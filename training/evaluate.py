@@ -78,8 +78,11 @@ def evaluate(args) -> dict:
         log_training_event("evaluate", model_dir=str(model_dir), decoding=key, bleu=entry["bleu"],
                            chrf=entry["chrf"], lines=len(en))
 
-    samples, _ = translate_with_service(model_dir, EVERYDAY_SENTENCES, 1)
-    results["samples"] = [{"en": e, "hi": r["translation"]} for e, r in zip(EVERYDAY_SENTENCES, samples)]
+    # Greedy is what the target names; beam 4 is what the service returns by default.
+    greedy, _ = translate_with_service(model_dir, EVERYDAY_SENTENCES, 1)
+    beam, _ = translate_with_service(model_dir, EVERYDAY_SENTENCES, 4)
+    results["samples"] = [{"en": e, "hi": g["translation"], "hi_beam4": b["translation"]}
+                          for e, g, b in zip(EVERYDAY_SENTENCES, greedy, beam)]
 
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
     if checkpoint and checkpoint.exists():

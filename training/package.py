@@ -109,7 +109,8 @@ def model_card(name: str, version: str, config: dict, generation: dict, metrics:
     dev = metrics.get("dev", {})
     training = metrics.get("training", {})
     parity = metrics.get("parity", {})
-    samples = "\n".join(f"| {s['en']} | {s['hi']} |" for s in metrics.get("samples", []))
+    samples = "\n".join(f"| {s['en']} | {s['hi']} | {s.get('hi_beam4', 'not measured')} |"
+                        for s in metrics.get("samples", []))
     by_source = dev.get("greedy", {}).get("by_source", {})
     source_rows = "\n".join(f"| {tag} | {v['bleu']:.2f} | {v['chrf']:.2f} |" for tag, v in by_source.items())
     minutes = training.get("train_seconds", 0) / 60
@@ -164,9 +165,9 @@ Greedy by source:
 PyTorch ↔ onnxruntime parity on {parity.get('lines', 'n/a')} dev lines: {parity.get('greedy_identical', 'n/a')} identical
 greedy outputs, max |Δlogit| {parity.get('max_abs_logit_diff', float('nan')):.1e}.
 
-## Everyday English (greedy)
-| English | Hindi |
-|---|---|
+## Everyday English
+| English | Hindi, greedy | Hindi, beam 4 (the default) |
+|---|---|---|
 {samples}
 
 ## Known limits
