@@ -146,7 +146,8 @@ cool-down to zero over the last part of the time budget; length-bucketed token b
 Bible down-weighted (it is 65% of the English words but one archaic domain); early stopping on dev chrF.{_recipe_extras(training)} Stopped by:
 {training.get('stop_reason', 'n/a')} after {training.get('steps', 'n/a')} steps ({training.get('epochs', 'n/a')} full
 epochs, {minutes:.0f} min) on {training.get('hardware', 'n/a')}.
-Reproduce with `/usr/bin/python3 -m training all` (see `training/README.md`).
+Reproduce: `/usr/bin/python3 -m training all` runs the whole recipe in one go; the legs of the shipped run are listed
+in `training/README.md` ("How the shipped version {version} was made").
 
 ## Results on the dev split ({dev.get('lines', 'n/a')} lines), scored through the ONNX files
 BLEU (13a) and chrF (β=2, n=6) with sacrebleu's definitions, decoded by the service's own generator.
@@ -171,8 +172,8 @@ greedy outputs, max |Δlogit| {parity.get('max_abs_logit_diff', float('nan')):.1
 {samples}
 
 ## Known limits
-- Small model trained for a short time on two CPU cores, and undertrained: dev chrF kept rising through the run
-  until the learning rate was cooled down to zero at the end of the time budget. It does not reach the project's target
+- Small model trained for a short time on two CPU cores, and undertrained: dev chrF kept rising (ever more slowly) through
+  the run until the learning rate was cooled down to zero at the end of the time budget. It does not reach the project's target
   (greedy dev chrF 40). Expect literal and often wrong translations, especially for everyday conversational English
   (see the samples above: they are not yet recognisable as the same meaning), long sentences, rare words and names.
   Software UI strings, which dominate the data, fare best.
