@@ -78,7 +78,7 @@ def evaluate(args) -> dict:
         log_training_event("evaluate", model_dir=str(model_dir), decoding=key, bleu=entry["bleu"],
                            chrf=entry["chrf"], lines=len(en))
 
-    # Greedy is what the target names; beam 4 is what the service returns by default.
+    # The quality target is stated for greedy decoding; beam 4 is what the service returns by default.
     greedy, _ = translate_with_service(model_dir, EVERYDAY_SENTENCES, 1)
     beam, _ = translate_with_service(model_dir, EVERYDAY_SENTENCES, 4)
     results["samples"] = [{"en": e, "hi": g["translation"], "hi_beam4": b["translation"]}
