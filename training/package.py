@@ -109,7 +109,7 @@ def model_card(name: str, version: str, config: dict, generation: dict, metrics:
     dev = metrics.get("dev", {})
     training = metrics.get("training", {})
     parity = metrics.get("parity", {})
-    samples = "\n".join(f"| {s['en']} | {s['hi']} | {s.get('hi_beam4', 'not measured')} |"
+    samples = "\n".join(f"| {s['en']} | {s.get('hi', 'not measured')} | {s.get('hi_beam4', 'not measured')} |"
                         for s in metrics.get("samples", []))
     by_source = dev.get("greedy", {}).get("by_source", {})
     source_rows = "\n".join(f"| {tag} | {v['bleu']:.2f} | {v['chrf']:.2f} |" for tag, v in by_source.items())
