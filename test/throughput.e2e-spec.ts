@@ -135,7 +135,12 @@ describe('backpressure, deadlines and cancellation', () => {
 
   beforeAll(async () => {
     t = await startApp(
-      { REQUEST_TIMEOUT_MS: '300', MAX_QUEUE: '4', TRANSLATION_CACHE_SIZE: '0' },
+      {
+        REQUEST_TIMEOUT_MS: '300',
+        MAX_QUEUE: '4',
+        MAX_SENTENCES_PER_REQUEST: '4',
+        TRANSLATION_CACHE_SIZE: '0',
+      },
       { runtime },
     );
   });
@@ -158,10 +163,22 @@ describe('backpressure, deadlines and cancellation', () => {
   }
 
   it('refuses work beyond MAX_QUEUE with 503 queue_full and Retry-After', async () => {
-    const res = await translate({ text: ['One.', 'Two.', 'Three.', 'Four.', 'Five.'] }).expect(503);
-    expect(res.headers['retry-after']).toBe('5');
-    expect(res.body).toMatchObject({ reason: 'queue_full' });
-    expect(res.body.message).toContain('MAX_QUEUE');
+    // the first request keeps the model busy; of the next two only one fits the 4 queue slots
+    runtime.delayMs = 60;
+    const runsBefore = runtime.decoderRuns;
+    const busy = translate({ text: 'The cat sat on the mat.' }).then((r) => r.status);
+    await waitFor(() => runtime.decoderRuns > runsBefore);
+    const [a, b] = await Promise.all([
+      translate({ text: ['One.', 'Two.', 'Three.'] }),
+      translate({ text: ['Four.', 'Five.'] }),
+    ]);
+    const refused = [a, b].filter((r) => r.status === 503);
+    expect(refused).toHaveLength(1);
+    expect(refused[0].headers['retry-after']).toBe('5');
+    expect(refused[0].body).toMatchObject({ reason: 'queue_full' });
+    expect(refused[0].body.message).toContain('MAX_QUEUE');
+    await busy;
+    await decoderIdle();
   });
 
   it('answers 504 deadline_exceeded past REQUEST_TIMEOUT_MS and stops the decoding', async () => {

@@ -73,6 +73,30 @@ describe('loadAppConfig', () => {
     );
   });
 
+  it.each([
+    [{ MAX_QUEUE: '10' }, 'MAX_QUEUE="10": must be at least MAX_SENTENCES_PER_REQUEST (256)'],
+    [
+      { MAX_SENTENCES_PER_REQUEST: '300' },
+      'MAX_QUEUE="256": must be at least MAX_SENTENCES_PER_REQUEST (300)',
+    ],
+    [
+      { DRIFT_MIN_SAMPLES: '600' },
+      'DRIFT_MIN_SAMPLES="600": must not exceed DRIFT_WINDOW_SIZE (500)',
+    ],
+    [{ API_KEYS: ' , ' }, 'API_KEYS=" , ": holds no key'],
+    [{ METRICS_TOKEN: '   ' }, 'METRICS_TOKEN="   ": is blank'],
+    [{ REQUEST_TIMEOUT_MS: '2147483648' }, 'REQUEST_TIMEOUT_MS="2147483648"'],
+  ])('refuses settings that would defeat their purpose: %j', (env, message) => {
+    expect(() => loadAppConfig(env)).toThrow(InvalidConfigError);
+    expect(() => loadAppConfig(env)).toThrow(message);
+  });
+
+  it('names every conflicting setting at once', () => {
+    expect(() => loadAppConfig({ MAX_QUEUE: '10', API_KEYS: ',' })).toThrow(
+      /MAX_QUEUE="10".*\n.*API_KEYS=","/,
+    );
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadAppConfig({ PORT: '', MODEL_VERSION: '' }).http.port).toBe(8000);
   });

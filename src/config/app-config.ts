@@ -86,6 +86,41 @@ export function parseCanary(value: string | undefined): AppConfig['model']['cana
 }
 
 /**
+ * Settings that are each valid but together make the service refuse or ignore what they were
+ * set for; one line per conflict, naming the variable to change.
+ */
+function crossCheck(dto: EnvDto, env: NodeJS.ProcessEnv): string[] {
+  const setting = (name: keyof EnvDto) =>
+    `${name}=${JSON.stringify(env[name] || String(dto[name]))}`;
+  const conflicts: string[] = [];
+  // Node refuses a server whose header deadline is past its whole-request deadline.
+  if (dto.HEADERS_TIMEOUT_MS > dto.RECEIVE_TIMEOUT_MS) {
+    conflicts.push(
+      `${setting('HEADERS_TIMEOUT_MS')}: must not exceed RECEIVE_TIMEOUT_MS (${dto.RECEIVE_TIMEOUT_MS})`,
+    );
+  }
+  // A request as large as the limits allow must fit an empty queue, or it gets 503 forever.
+  if (dto.MAX_QUEUE < dto.MAX_SENTENCES_PER_REQUEST) {
+    conflicts.push(
+      `${setting('MAX_QUEUE')}: must be at least MAX_SENTENCES_PER_REQUEST (${dto.MAX_SENTENCES_PER_REQUEST})`,
+    );
+  }
+  if (dto.DRIFT_MIN_SAMPLES > dto.DRIFT_WINDOW_SIZE) {
+    conflicts.push(
+      `${setting('DRIFT_MIN_SAMPLES')}: must not exceed DRIFT_WINDOW_SIZE (${dto.DRIFT_WINDOW_SIZE}), or drift is never scored`,
+    );
+  }
+  // Set but empty after trimming would silently leave the guarded routes open.
+  if (dto.API_KEYS !== undefined && list(dto.API_KEYS).length === 0) {
+    conflicts.push(`${setting('API_KEYS')}: holds no key; unset it to turn API keys off`);
+  }
+  if (dto.METRICS_TOKEN !== undefined && dto.METRICS_TOKEN.trim() === '') {
+    conflicts.push(`${setting('METRICS_TOKEN')}: is blank; unset it to leave /metrics open`);
+  }
+  return conflicts;
+}
+
+/**
  * Validates the environment once and turns it into a typed config.
  * Fails fast with one line per bad variable so a broken deployment says what to fix.
  */
@@ -105,11 +140,9 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     );
     throw new InvalidConfigError(`Invalid environment configuration:\n  ${lines.join('\n  ')}`);
   }
-  // Node refuses a server whose header deadline is past its whole-request deadline.
-  if (dto.HEADERS_TIMEOUT_MS > dto.RECEIVE_TIMEOUT_MS) {
-    throw new InvalidConfigError(
-      `Invalid environment configuration:\n  HEADERS_TIMEOUT_MS=${JSON.stringify(env.HEADERS_TIMEOUT_MS)}: must not exceed RECEIVE_TIMEOUT_MS (${dto.RECEIVE_TIMEOUT_MS})`,
-    );
+  const conflicts = crossCheck(dto, env);
+  if (conflicts.length > 0) {
+    throw new InvalidConfigError(`Invalid environment configuration:\n  ${conflicts.join('\n  ')}`);
   }
   return {
     http: {
@@ -128,7 +161,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     access: {
       apiKeys: list(dto.API_KEYS ?? ''),
-      metricsToken: dto.METRICS_TOKEN?.trim() || undefined,
+      metricsToken: dto.METRICS_TOKEN?.trim(),
       rateLimitPerKey: dto.RATE_LIMIT_PER_KEY,
       rateLimitPerAddress: dto.RATE_LIMIT_PER_ADDRESS,
       rateLimitWindowMs: dto.RATE_LIMIT_WINDOW_MS,

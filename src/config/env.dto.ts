@@ -84,7 +84,8 @@ export class EnvDto {
   /** Recent sentence translations kept in memory (LRU); 0 disables the cache. */
   @Type(() => Number) @IsInt() @Min(0) @Max(10000000) TRANSLATION_CACHE_SIZE = 1000;
   @Type(() => Number) @IsInt() @Min(1) @Max(3600) RETRY_AFTER_SECONDS = 5;
-  @Type(() => Number) @IsInt() @Min(100) REQUEST_TIMEOUT_MS = 120000;
+  /** Node's timers take at most 2^31-1 ms; one hour is far past any translation. */
+  @Type(() => Number) @IsInt() @Min(100) @Max(3600000) REQUEST_TIMEOUT_MS = 120000;
   /** On shutdown, readiness reports 503 this long before the server stops accepting requests. */
   @Type(() => Number) @IsInt() @Min(0) @Max(600000) SHUTDOWN_GRACE_MS = 0;
 

@@ -111,7 +111,10 @@ describe('BatchScheduler', () => {
   });
 
   it('refuses a request that does not fit the queue with 503 queue_full', async () => {
-    const { generator, scheduler } = await setup({ MAX_QUEUE: '4' });
+    const { generator, scheduler } = await setup({
+      MAX_QUEUE: '4',
+      MAX_SENTENCES_PER_REQUEST: '4',
+    });
     const first = scheduler.submit(generator, sources(3), greedy);
     let error: unknown;
     try {
