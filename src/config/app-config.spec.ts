@@ -34,6 +34,7 @@ describe('loadAppConfig', () => {
       dir: 'logs',
       level: 'info',
       stdout: true,
+      files: true,
       predictionText: false,
     });
     expect(config.drift.threshold).toBe(0.2);
@@ -86,6 +87,7 @@ describe('loadAppConfig', () => {
     [{ API_KEYS: ' , ' }, 'API_KEYS=" , ": holds no key'],
     [{ METRICS_TOKEN: '   ' }, 'METRICS_TOKEN="   ": is blank'],
     [{ REQUEST_TIMEOUT_MS: '2147483648' }, 'REQUEST_TIMEOUT_MS="2147483648"'],
+    [{ LOG_FILES: 'false', LOG_STDOUT: 'false' }, 'LOG_FILES="false": with LOG_STDOUT=false'],
   ])('refuses settings that would defeat their purpose: %j', (env, message) => {
     expect(() => loadAppConfig(env)).toThrow(InvalidConfigError);
     expect(() => loadAppConfig(env)).toThrow(message);

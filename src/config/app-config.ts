@@ -58,7 +58,14 @@ export interface AppConfig {
   resilience: { modelFailureThreshold: number };
   batching: { maxBatchSize: number; maxBatchDelayMs: number; maxQueue: number };
   cache: { size: number };
-  logging: { dir: string; level: LogLevel; stdout: boolean; predictionText: boolean };
+  logging: {
+    dir: string;
+    level: LogLevel;
+    stdout: boolean;
+    /** false: app and prediction logs go to stdout only, nothing under `dir` */
+    files: boolean;
+    predictionText: boolean;
+  };
   metrics: { windowSize: number; maxHeapBytes: number };
   drift: { windowSize: number; minSamples: number; threshold: number };
 }
@@ -116,6 +123,11 @@ function crossCheck(dto: EnvDto, env: NodeJS.ProcessEnv): string[] {
   }
   if (dto.METRICS_TOKEN !== undefined && dto.METRICS_TOKEN.trim() === '') {
     conflicts.push(`${setting('METRICS_TOKEN')}: is blank; unset it to leave /metrics open`);
+  }
+  if (!dto.LOG_FILES && !dto.LOG_STDOUT) {
+    conflicts.push(
+      `${setting('LOG_FILES')}: with LOG_STDOUT=false the app log would go nowhere; use LOG_LEVEL=silent to turn it off`,
+    );
   }
   return conflicts;
 }
@@ -197,6 +209,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       dir: dto.LOG_DIR,
       level: dto.LOG_LEVEL,
       stdout: dto.LOG_STDOUT,
+      files: dto.LOG_FILES,
       predictionText: dto.LOG_PREDICTION_TEXT,
     },
     metrics: {

@@ -119,6 +119,8 @@ export class EnvDto {
   @IsString() @IsNotEmpty() LOG_DIR = 'logs';
   @IsIn(LOG_LEVELS) LOG_LEVEL: LogLevel = 'info';
   @Transform(toBoolean) @IsBoolean() LOG_STDOUT = true;
+  /** false: nothing is written under LOG_DIR; app and prediction lines go to stdout only. */
+  @Transform(toBoolean) @IsBoolean() LOG_FILES = true;
   @Transform(toBoolean) @IsBoolean() LOG_PREDICTION_TEXT = false;
 
   @Type(() => Number) @IsInt() @Min(10) @Max(1000000) METRICS_WINDOW_SIZE = 1000;

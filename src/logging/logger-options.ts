@@ -10,13 +10,16 @@ import { servedModelLogProps } from './served-model';
 const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
 
 /**
- * nestjs-pino options: JSON lines to stdout and LOG_DIR/app.log; every line written while
+ * nestjs-pino options: JSON lines to stdout and/or LOG_DIR/app.log; every line written while
  * serving a request carries its `request_id`.
  */
 export function loggerOptions(config: AppConfig): Params {
-  const { dir, level, stdout } = config.logging;
-  const file = pino.destination({ dest: path.join(dir, 'app.log'), mkdir: true, sync: false });
-  const streams: pino.StreamEntry[] = [{ level: 'trace', stream: file }];
+  const { dir, level, stdout, files } = config.logging;
+  const streams: pino.StreamEntry[] = [];
+  if (files) {
+    const file = pino.destination({ dest: path.join(dir, 'app.log'), mkdir: true, sync: false });
+    streams.push({ level: 'trace', stream: file });
+  }
   if (stdout) streams.push({ level: 'trace', stream: process.stdout });
   return {
     pinoHttp: [

@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import pino, { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 
+const STDOUT_FD = 1;
+
 export interface PredictionRecord {
   request_id: string;
   endpoint: string;
@@ -18,19 +20,24 @@ export interface PredictionRecord {
   translation?: string[];
 }
 
-/** One JSON line per served prediction in LOG_DIR/predictions.log, separate from app logs. */
+/**
+ * One JSON line per served prediction in LOG_DIR/predictions.log, separate from app logs; with
+ * LOG_FILES=false on stdout instead (`"event":"prediction"` tells the lines apart).
+ */
 @Injectable()
 export class PredictionLogger implements OnApplicationShutdown {
   private readonly destination: pino.DestinationStream & { flushSync(): void; end(): void };
   private readonly logger: Logger;
+  private readonly toFile: boolean;
   readonly includeText: boolean;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.includeText = config.logging.predictionText;
-    // Synchronous writes: a line is on disk when the response is sent (one write per request).
+    this.toFile = config.logging.files;
+    // Synchronous writes: a line is written out when the response is sent (one write per request).
     this.destination = pino.destination({
-      dest: path.join(config.logging.dir, 'predictions.log'),
-      mkdir: true,
+      dest: this.toFile ? path.join(config.logging.dir, 'predictions.log') : STDOUT_FD,
+      mkdir: this.toFile,
       sync: true,
     });
     this.logger = pino(
@@ -46,6 +53,7 @@ export class PredictionLogger implements OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     this.destination.flushSync();
-    this.destination.end();
+    // stdout stays open for the app log's last lines
+    if (this.toFile) this.destination.end();
   }
 }

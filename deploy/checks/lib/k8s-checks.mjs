@@ -253,8 +253,9 @@ export function config() {
   p.expect(unknown.length === 0, `env names the service does not read: ${unknown.join(', ')}`);
   const merged = { ...runtime.env, ...env };
   delete merged.NODE_ENV;
+  let appConfig;
   try {
-    loadAppConfig(merged);
+    appConfig = loadAppConfig(merged);
   } catch (e) {
     p.add(e.message);
   }
@@ -299,8 +300,9 @@ export function config() {
     `runAsNonRoot/runAsUser (${sc.runAsUser}) do not match the image's USER ${uid}`,
   );
   p.expect(sc.allowPrivilegeEscalation === false, 'allowPrivilegeEscalation not false');
-  if (sc.readOnlyRootFilesystem) {
-    const logDir = merged.LOG_DIR ?? defaults.LOG_DIR;
+  // log files need a writable volume; LOG_FILES=false writes none
+  if (sc.readOnlyRootFilesystem && appConfig?.logging.files) {
+    const logDir = appConfig.logging.dir;
     p.expect(
       (container.volumeMounts ?? []).some(
         (m) => path.posix.resolve(workdir, logDir) === m.mountPath,

@@ -1,0 +1,53 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { call, ServiceProcess, startService, stopService } from './support/service-process';
+
+/** The JSON lines of the process' captured output (the first may be cut: skipped). */
+function jsonLines(output: string): Record<string, unknown>[] {
+  return output.split('\n').flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+describe('LOG_FILES=false: logs on stdout only (as in the Kubernetes manifest)', () => {
+  let service: ServiceProcess | undefined;
+  const logDir = mkdtempSync(path.join(tmpdir(), 'anuvaad-no-files-'));
+
+  beforeAll(async () => {
+    service = await startService({ LOG_FILES: 'false', LOG_STDOUT: 'true', LOG_DIR: logDir });
+  });
+  afterAll(() => stopService(service));
+
+  it('writes the request line and the prediction line to stdout and nothing under LOG_DIR', async () => {
+    const answer = await call(
+      service!.port,
+      'POST',
+      '/v1/translate',
+      { text: 'Hello.' },
+      { headers: { 'x-request-id': 'stdout-1' } },
+    );
+    expect(answer.status).toBe(200);
+    const mine = (event: (l: Record<string, unknown>) => boolean) =>
+      jsonLines(service!.output()).find((l) => l.request_id === 'stdout-1' && event(l));
+    const deadline = Date.now() + 3000;
+    while (!(mine((l) => l.event === 'prediction') && mine((l) => 'res' in l))) {
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(mine((l) => l.event === 'prediction')).toMatchObject({
+      endpoint: 'v1/translate',
+      model_name: 'tiny',
+      texts: 1,
+    });
+    expect(mine((l) => 'res' in l)).toMatchObject({
+      msg: 'request completed',
+      res: { statusCode: 200 },
+    });
+    expect(readdirSync(logDir)).toEqual([]);
+  });
+});
