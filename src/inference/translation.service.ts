@@ -108,6 +108,7 @@ export class TranslationService {
 
     // from the translator's own tokenization: the texts are not tokenized a second time
     this.drift.observe(
+      model,
       results.map((r, i) => ({
         tokenLength: r.sourceTokens,
         unknownTokens: r.unknownTokens,

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { FAKE_DRIFT_PROFILE } from '../../test/support/fake-package';
 import { loadAppConfig } from '../config/app-config';
 import type { ServiceMetrics } from '../metrics/service-metrics';
-import type { ModelService } from '../model/model.service';
+import type { LoadedModel, ModelService } from '../model/model.service';
 import { DriftProfile } from './drift-profile';
 import { DriftService } from './drift.service';
 import { TextFeatures } from './text-features';
@@ -16,10 +16,13 @@ function makeService(profile: DriftProfile | undefined) {
   const models = {
     modelName: 'fake',
     status: { version: '1' },
-    current: profile ? { driftProfile: profile } : undefined,
+    current: { driftProfile: profile },
   } as unknown as ModelService;
   const metrics = { setDrift: jest.fn() } as unknown as ServiceMetrics & { setDrift: jest.Mock };
-  return { service: new DriftService(config, models, metrics), metrics };
+  const service = new DriftService(config, models, metrics);
+  /** what the default version served */
+  const observe = (features: TextFeatures[]) => service.observe(models.current!, features);
+  return { service, models, metrics, observe };
 }
 
 /** Texts shaped like FAKE_DRIFT_PROFILE: its length bins, Latin script, about 1% unknowns. */
@@ -32,16 +35,16 @@ const inDistribution = (i: number): TextFeatures => ({
 
 describe('DriftService', () => {
   it('reports insufficient data until DRIFT_MIN_SAMPLES texts were seen', () => {
-    const { service } = makeService(FAKE_DRIFT_PROFILE);
+    const { service, observe } = makeService(FAKE_DRIFT_PROFILE);
     expect(service.report()).toMatchObject({ status: 'insufficient_data', score: null });
-    service.observe(Array.from({ length: 19 }, (_, i) => inDistribution(i)));
+    observe(Array.from({ length: 19 }, (_, i) => inDistribution(i)));
     expect(service.report()).toMatchObject({ status: 'insufficient_data', score: null });
     expect(service.report().signals).not.toBeNull();
   });
 
   it('scores in-distribution traffic low and shifted traffic high', () => {
     const normal = makeService(FAKE_DRIFT_PROFILE);
-    normal.service.observe(Array.from({ length: 100 }, (_, i) => inDistribution(i)));
+    normal.observe(Array.from({ length: 100 }, (_, i) => inDistribution(i)));
     const ok = normal.service.report();
     expect(ok.status).toBe('ok');
     expect(ok.score).toBeLessThan(0.2);
@@ -49,7 +52,7 @@ describe('DriftService', () => {
 
     const shifted = makeService(FAKE_DRIFT_PROFILE);
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    shifted.service.observe(
+    shifted.observe(
       Array.from({ length: 100 }, () => ({
         tokenLength: 150,
         unknownTokens: 60,
@@ -68,21 +71,41 @@ describe('DriftService', () => {
   });
 
   it('forgets old traffic once the window has turned over', () => {
-    const { service } = makeService(FAKE_DRIFT_PROFILE);
+    const { service, observe } = makeService(FAKE_DRIFT_PROFILE);
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-    service.observe(
+    observe(
       Array.from({ length: 100 }, () => ({ tokenLength: 150, unknownTokens: 0, nonLatinShare: 1 })),
     );
     expect(service.report().status).toBe('drift');
-    service.observe(Array.from({ length: 100 }, (_, i) => inDistribution(i)));
+    observe(Array.from({ length: 100 }, (_, i) => inDistribution(i)));
     expect(service.report().status).toBe('ok');
     expect(service.report().window.samples).toBe(100);
   });
 
   it('reports no_profile when the model ships none', () => {
-    const { service } = makeService(undefined);
-    service.observe([inDistribution(1)]);
+    const { service, observe } = makeService(undefined);
+    observe([inDistribution(1)]);
     expect(service.report()).toMatchObject({ status: 'no_profile', score: null, reference: null });
+  });
+
+  it('counts only traffic the default version served, and starts over when it changes', () => {
+    const { service, models, observe } = makeService(FAKE_DRIFT_PROFILE);
+    const shifted = Array.from({ length: 100 }, () => ({
+      tokenLength: 150,
+      unknownTokens: 60,
+      nonLatinShare: 1,
+    }));
+    // a pinned or canary version, or another model of the repository
+    const other = { driftProfile: FAKE_DRIFT_PROFILE } as unknown as LoadedModel;
+    service.observe(other, shifted);
+    expect(service.report().window.samples).toBe(0);
+
+    observe(Array.from({ length: 30 }, (_, i) => inDistribution(i)));
+    expect(service.report().window.samples).toBe(30);
+    // a new default version is loaded: the window restarts with its traffic
+    (models as { current: unknown }).current = { driftProfile: FAKE_DRIFT_PROFILE };
+    observe(Array.from({ length: 5 }, (_, i) => inDistribution(i)));
+    expect(service.report()).toMatchObject({ status: 'insufficient_data', window: { samples: 5 } });
   });
 });

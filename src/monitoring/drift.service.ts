@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ServiceMetrics } from '../metrics/service-metrics';
-import { ModelService } from '../model/model.service';
+import { LoadedModel, ModelService } from '../model/model.service';
 import { binIndex, DriftProfile, psi, validateDriftProfile } from './drift-profile';
 import { TextFeatures } from './text-features';
 
@@ -42,6 +42,8 @@ export class DriftService {
   private readonly logger = new Logger(DriftService.name);
   private readonly window: TextFeatures[] = [];
   private next = 0;
+  /** the version whose traffic the window holds */
+  private windowOwner?: LoadedModel;
   private profile?: DriftProfile;
   private profileSource?: DriftProfile;
   private drifting = false;
@@ -69,7 +71,19 @@ export class DriftService {
     return this.profile;
   }
 
-  observe(features: TextFeatures[]): void {
+  /**
+   * Adds the texts of one request to the window when the default model's default version served
+   * them: the profile describes that version's training inputs (other models, pinned and canary
+   * versions tokenize differently and see other traffic).
+   */
+  observe(servedBy: LoadedModel, features: TextFeatures[]): void {
+    if (servedBy !== this.models.current) return;
+    if (servedBy !== this.windowOwner) {
+      // a new default version: its predecessor's traffic is no evidence about its inputs
+      this.window.length = 0;
+      this.next = 0;
+      this.windowOwner = servedBy;
+    }
     const { windowSize, threshold } = this.config.drift;
     for (const f of features) {
       if (this.window.length < windowSize) this.window.push(f);
