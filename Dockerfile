@@ -48,7 +48,7 @@ EXPOSE 8000
 # The slim image has no curl; Node 20's global fetch does the request.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# Exec form, no shell and no npm in between: node is PID 1 and gets SIGTERM itself. Nest's
-# enableShutdownHooks() installs the SIGTERM handler (PID 1 has no default one), and the service
+# Exec form, no shell and no npm in between: node is PID 1 and gets SIGTERM itself. The service
+# installs its own SIGTERM handler (src/shutdown/signals.ts; PID 1 has no default one), and it
 # starts no child processes, so there are no zombies to reap and no need for an init.
 CMD ["node", "dist/main.js"]

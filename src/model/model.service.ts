@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ApiError, modelNotFound, modelNotReady } from '../common/api-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ServiceMetrics } from '../metrics/service-metrics';
+import { SHUTDOWN_RELEASE_TIMEOUT_MS } from '../shutdown/shutdown-budget';
 import { fingerprintDir, listModels, listVersions } from './model-package';
 import { MODEL_RUNTIME, ModelRuntime } from './model-runtime.port';
 import {
@@ -28,9 +29,6 @@ import {
 export type { LoadedModel, ModelLease } from './model-version-handle';
 
 export type ModelState = 'loading' | 'ready' | 'failed' | 'unloaded';
-
-/** Longest wait for model sessions to be released on shutdown. */
-export const SHUTDOWN_RELEASE_TIMEOUT_MS = 10_000;
 
 /** One version as shown in model details and health. */
 export interface VersionStatus {

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import * as net from 'node:net';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DRAIN_MARGIN_MS } from './shutdown-budget';
 
 /**
  * serving: normal. grace: readiness says 503 but requests are still served (SHUTDOWN_GRACE_MS),
@@ -14,9 +15,6 @@ export type ShutdownPhase = 'serving' | 'grace' | 'draining' | 'stopped';
 
 /** How the drain ended: every request answered, or cut off at the deadline. */
 export type DrainOutcome = 'drained' | 'deadline';
-
-/** Time the last requests get to write their answer after REQUEST_TIMEOUT_MS cut them off. */
-export const DRAIN_MARGIN_MS = 1000;
 
 /**
  * Graceful shutdown on SIGTERM, driven by main.ts: readiness fails at once, requests keep

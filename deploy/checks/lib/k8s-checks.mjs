@@ -11,7 +11,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { loadDockerfile, runtimeWorkdir } from './docker-checks.mjs';
 import { assert, Problems } from './harness.mjs';
-import { readYaml, readYamlDocs, rel, serviceEnv } from './repo.mjs';
+import { dist, readYaml, readYamlDocs, rel, serviceEnv } from './repo.mjs';
 
 const DIR = 'deploy/kubernetes';
 const MODELS = {
@@ -317,7 +317,8 @@ export function config() {
 /**
  * The drain budget: terminationGracePeriodSeconds must cover the preStop sleep, the service's
  * shutdown grace (readiness 503 while still serving; SHUTDOWN_GRACE_MS, when the service has such
- * a setting) and the longest a request may then stay in flight (REQUEST_TIMEOUT_MS), plus a margin.
+ * a setting), the longest a request may then stay in flight (REQUEST_TIMEOUT_MS), the service's
+ * own after-drain steps (src/shutdown/shutdown-budget.ts) and a second to flush logs and exit.
  */
 export function drainBudget() {
   const { pod, container, env } = parts();
@@ -334,12 +335,14 @@ export function drainBudget() {
   const graceName = [...names].find((n) => /SHUTDOWN|DRAIN|GRACE/.test(n));
   const graceS = graceName ? seconds(graceName) : 0;
   const inflightS = seconds('REQUEST_TIMEOUT_MS');
+  const { DRAIN_MARGIN_MS, SHUTDOWN_RELEASE_TIMEOUT_MS } = dist('shutdown/shutdown-budget');
+  const afterDrainS = (DRAIN_MARGIN_MS + SHUTDOWN_RELEASE_TIMEOUT_MS) / 1000 + 1;
   const tgp = pod.spec.terminationGracePeriodSeconds;
-  const needed = sleep + graceS + inflightS + 2;
-  const breakdown = `preStop ${sleep} + ${graceName ?? 'no shutdown grace setting'} ${graceS} + REQUEST_TIMEOUT_MS ${inflightS}`;
+  const needed = sleep + graceS + inflightS + afterDrainS;
+  const breakdown = `preStop ${sleep} + ${graceName ?? 'no shutdown grace setting'} ${graceS} + REQUEST_TIMEOUT_MS ${inflightS} + drain margin, model release and exit ${afterDrainS}`;
   p.expect(
     Number.isFinite(needed) && tgp >= needed,
-    `terminationGracePeriodSeconds ${tgp} < ${breakdown} + 2`,
+    `terminationGracePeriodSeconds ${tgp} < ${breakdown}`,
   );
   p.expect(
     tgp <= needed + 60,
@@ -349,5 +352,5 @@ export function drainBudget() {
   const serviceEnvForDrain = graceName
     ? { [graceName]: String(env[graceName] ?? defaults[graceName]) }
     : {};
-  return { note: `${tgp}s >= ${breakdown} + margin`, drainS: tgp - sleep, graceS, serviceEnvForDrain };
+  return { note: `${tgp}s >= ${breakdown}`, drainS: tgp - sleep, graceS, serviceEnvForDrain };
 }
