@@ -1,6 +1,6 @@
 import { AddressInfo } from 'node:net';
 import * as net from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import { copyTinyPackage, startApp, TestApp } from './support/e2e-app';
@@ -163,6 +163,31 @@ describe('rate limits', () => {
   });
 });
 
+describe('a model with a short position table', () => {
+  it('refuses max_new_tokens past it with 400 input_limit_exceeded instead of cutting it short', async () => {
+    const { modelDir, versionDir } = copyTinyPackage();
+    const configFile = path.join(versionDir, 'config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(configFile, JSON.stringify({ ...config, max_position_embeddings: 64 }));
+    rmSync(path.join(versionDir, 'checksums.sha256'));
+    const t = await startApp({ MODEL_DIR: modelDir, REQUIRE_CHECKSUMS: 'false' });
+    try {
+      const res = await request(t.http)
+        .post('/v1/translate')
+        .send({ text: 'Hello', max_new_tokens: 65 })
+        .expect(400);
+      expect(res.body).toMatchObject({ reason: 'input_limit_exceeded' });
+      expect(res.body.message).toContain('at most 64 tokens');
+      await request(t.http)
+        .post('/v1/translate')
+        .send({ text: 'Hello', max_new_tokens: 64 })
+        .expect(200);
+    } finally {
+      await t.app.close();
+    }
+  });
+});
+
 describe('limits and headers', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -216,6 +241,9 @@ describe('limits and headers', () => {
       .post('/v1/translate')
       .send({ text: 'Hello', max_new_tokens: 16 })
       .expect(200);
+    // and the model's own default, as the model details show it
+    const detail = await request(t.http).get('/v1/models/tiny').expect(200);
+    expect(detail.body.generation.max_new_tokens).toBe(16);
   });
 
   it('answers 415 for a body that is not JSON, naming the content type', async () => {

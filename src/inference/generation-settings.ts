@@ -65,6 +65,14 @@ export function resolveGenerationSettings(
   return settings;
 }
 
+/** The model's default max_new_tokens as served: MAX_NEW_TOKENS caps it too. */
+export function servedDefaultMaxNewTokens(
+  settings: GenerationSettings,
+  serviceLimit: number,
+): number {
+  return Math.min(settings.defaultMaxNewTokens, serviceLimit);
+}
+
 /** Request options over model defaults, clamped to what the model can represent. */
 export function resolveGenerateOptions(
   settings: GenerationSettings,

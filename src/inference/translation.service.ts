@@ -9,7 +9,7 @@ import { LoadedModel, ModelService } from '../model/model.service';
 import { DriftService } from '../monitoring/drift.service';
 import { nonLatinShare } from '../monitoring/text-features';
 import { BatchScheduler } from './batch-scheduler';
-import { resolveGenerateOptions } from './generation-settings';
+import { resolveGenerateOptions, servedDefaultMaxNewTokens } from './generation-settings';
 import { splitSentences } from './sentence-splitter';
 import { TranslationCache } from './translation-cache';
 
@@ -66,12 +66,17 @@ export class TranslationService {
   ): Promise<TranslationOutcome> {
     const { translator } = model;
     const labels = { model_name: model.name, model_version: model.version };
+    const { maxNewTokensLimit } = translator.settings;
+    if (request.maxNewTokens !== undefined && request.maxNewTokens > maxNewTokensLimit) {
+      throw inputLimitExceeded(
+        `max_new_tokens is ${request.maxNewTokens}; model ${model.name} version ${model.version} generates at most ${maxNewTokensLimit} tokens (its position table)`,
+      );
+    }
     const requested = {
       beamSize: request.beamSize,
-      // MAX_NEW_TOKENS also caps the model's own default
       maxNewTokens:
         request.maxNewTokens ??
-        Math.min(translator.settings.defaultMaxNewTokens, this.config.limits.maxNewTokens),
+        servedDefaultMaxNewTokens(translator.settings, this.config.limits.maxNewTokens),
     };
     const generate = resolveGenerateOptions(translator.settings, requested);
     const options = {

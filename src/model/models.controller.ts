@@ -8,6 +8,8 @@ import {
 } from '@nestjs/swagger';
 import { ROUTES } from '../app.routes';
 import { ERROR_RESPONSES } from '../common/error-examples';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { servedDefaultMaxNewTokens } from '../inference/generation-settings';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { ModelDetailDto, ModelListDto, ModelSummaryDto } from './model-info.dto';
 import { MODEL_RUNTIME, ModelRuntime } from './model-runtime.port';
@@ -19,6 +21,7 @@ export class ModelsController {
   constructor(
     private readonly models: ModelService,
     @Inject(MODEL_RUNTIME) private readonly runtime: ModelRuntime,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get()
@@ -64,7 +67,8 @@ export class ModelsController {
       warmup_ms: round(loaded.warmupMs),
       generation: {
         beam_size: s.defaultBeamSize,
-        max_new_tokens: s.defaultMaxNewTokens,
+        // what a request without max_new_tokens gets
+        max_new_tokens: servedDefaultMaxNewTokens(s, this.config.limits.maxNewTokens),
         length_penalty: s.lengthPenalty,
         max_source_tokens: s.maxSourceTokens,
         decoder_start_token_id: s.decoderStartTokenId,
