@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { isPredictionPath, PREDICTION_ROUTE_LABEL_REGEX, ROUTES } from './app.routes';
+import {
+  isPredictionPath,
+  PREDICTION_ROUTE_LABEL_REGEX,
+  PREDICTION_ROUTES,
+  predictionRouteOf,
+  ROUTES,
+} from './app.routes';
 
 const DEPLOY = path.resolve(__dirname, '../deploy');
 
@@ -26,18 +32,21 @@ describe('prediction routes', () => {
     }
   });
 
+  it('map a request path to its route pattern, the `route` label', () => {
+    expect(predictionRouteOf('/v1/models/en-hi/versions/2/translate')).toBe(
+      `/${ROUTES.versionTranslate}`,
+    );
+    expect(predictionRouteOf('/v2/models/en-hi/infer')).toBe('/v2/models/:name/infer');
+    expect(predictionRouteOf('/v2/models/en-hi/versions/2/infer')).toBe(
+      '/v2/models/:name/versions/:version/infer',
+    );
+    expect(predictionRouteOf('/v2/models/a/b/infer')).toBeUndefined();
+  });
+
   it('are selected by the same route-label regex in the alert rules and the dashboard', () => {
     const labelRegex = new RegExp(`^(?:${PREDICTION_ROUTE_LABEL_REGEX})$`);
-    // the controller patterns the HTTP metrics use as `route` labels
-    for (const route of [
-      ROUTES.translate,
-      ROUTES.predict,
-      ROUTES.versionTranslate,
-      `${ROUTES.v2}/models/:name/infer`,
-      `${ROUTES.v2}/models/:name/versions/:version/infer`,
-    ]) {
-      expect(labelRegex.test(`/${route}`)).toBe(true);
-    }
+    for (const route of PREDICTION_ROUTES) expect(labelRegex.test(route)).toBe(true);
+    expect(labelRegex.test('/v1/models/:name')).toBe(false);
     const alerts = readFileSync(path.join(DEPLOY, 'prometheus/alerts.yml'), 'utf8');
     const dashboard = readFileSync(path.join(DEPLOY, 'grafana/anuvaad-dashboard.json'), 'utf8');
     const selectors = [

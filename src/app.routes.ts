@@ -1,15 +1,25 @@
 /**
  * Every route path in one place. Versioned API routes live under `v1/`; operational
- * routes (health, metrics, docs) and the seed-compatible /predict stay unversioned.
+ * routes (health, metrics, docs) and the seed-compatible /predict stay unversioned; the Open
+ * Inference Protocol (KServe V2) routes live under `v2/`.
  */
 export const API_VERSION = 'v1';
+
+/** The V2 routes, relative to `v2/` (the V2 controller's prefix). */
+export const V2_ROUTES = {
+  health: 'health',
+  model: 'models/:name',
+  version: 'models/:name/versions/:version',
+  modelInfer: 'models/:name/infer',
+  versionInfer: 'models/:name/versions/:version/infer',
+} as const;
 
 export const ROUTES = {
   translate: `${API_VERSION}/translate`,
   models: `${API_VERSION}/models`,
   versionTranslate: `${API_VERSION}/models/:name/versions/:version/translate`,
   adminModels: `${API_VERSION}/admin/models`,
-  /** Open Inference Protocol (KServe V2) REST routes */
+  /** Open Inference Protocol (KServe V2) REST routes: V2_ROUTES below this */
   v2: 'v2',
   drift: `${API_VERSION}/monitoring/drift`,
   predict: 'predict',
@@ -18,24 +28,34 @@ export const ROUTES = {
   docs: 'docs',
 } as const;
 
-/** The fixed prediction paths (the parameterised ones are matched by isPredictionPath). */
-export const PREDICTION_PATHS: ReadonlySet<string> = new Set([
-  `/${ROUTES.translate}`,
-  `/${ROUTES.predict}`,
-]);
+/**
+ * The routes whose requests are predictions, as `route` labels: the controller pattern with a
+ * leading slash, as the HTTP metrics, the prediction log's `endpoint`, the alert rules and the
+ * dashboard name them.
+ */
+export const PREDICTION_ROUTES: readonly string[] = [
+  ROUTES.translate,
+  ROUTES.predict,
+  ROUTES.versionTranslate,
+  `${ROUTES.v2}/${V2_ROUTES.modelInfer}`,
+  `${ROUTES.v2}/${V2_ROUTES.versionInfer}`,
+].map((route) => `/${route}`);
 
-/** Versioned translate and V2 infer paths: /v1/models/{name}/versions/{v}/translate, /v2/models/{name}[/versions/{v}]/infer */
-const PARAMETERISED_PREDICTION_PATH =
-  /^\/(?:v1\/models\/[^/]+\/versions\/[^/]+\/translate|v2\/models\/[^/]+(?:\/versions\/[^/]+)?\/infer)$/;
+/** A route pattern as a matcher of request paths: each `:param` is one path segment. */
+const PREDICTION_MATCHERS = PREDICTION_ROUTES.map((route) => ({
+  route,
+  pattern: new RegExp(`^${route.replace(/:[^/]+/g, '[^/]+')}$`),
+}));
+
+/** The prediction route a request path belongs to, e.g. /v2/models/:name/infer; else undefined. */
+export function predictionRouteOf(path: string): string | undefined {
+  return PREDICTION_MATCHERS.find((m) => m.pattern.test(path))?.route;
+}
 
 /** Whether a request path is a prediction (its failures count as failed predictions). */
 export function isPredictionPath(path: string): boolean {
-  return PREDICTION_PATHS.has(path) || PARAMETERISED_PREDICTION_PATH.test(path);
+  return predictionRouteOf(path) !== undefined;
 }
 
-/**
- * The same routes as Prometheus `route` labels (controller patterns), as the alert rules and the
- * dashboard select them (app.routes.spec.ts holds those files to it).
- */
-export const PREDICTION_ROUTE_LABEL_REGEX =
-  '/v1/translate|/predict|/v1/models/:name/versions/:version/translate|/v2/models/:name/infer|/v2/models/:name/versions/:version/infer';
+/** The prediction routes as one Prometheus label regex (app.routes.spec.ts holds deploy/ to it). */
+export const PREDICTION_ROUTE_LABEL_REGEX = PREDICTION_ROUTES.join('|');

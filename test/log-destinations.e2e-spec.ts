@@ -40,7 +40,7 @@ describe('LOG_FILES=false: logs on stdout only (as in the Kubernetes manifest)',
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(mine((l) => l.event === 'prediction')).toMatchObject({
-      endpoint: 'v1/translate',
+      endpoint: '/v1/translate',
       model_name: 'tiny',
       texts: 1,
     });

@@ -96,6 +96,21 @@ describe('observability', () => {
     });
   });
 
+  it('labels a body refused before routing with its prediction route, not "unmatched"', async () => {
+    for (const path of ['/v1/models/tiny/versions/1/translate', '/v2/models/tiny/infer']) {
+      await request(t.http)
+        .post(path)
+        .set('content-type', 'application/json')
+        .send('{')
+        .expect(400);
+    }
+    const text = (await request(t.http).get('/metrics').expect(200)).text;
+    expect(text).toContain(
+      'route="/v1/models/:name/versions/:version/translate",status_code="400"',
+    );
+    expect(text).toContain('route="/v2/models/:name/infer",status_code="400"');
+  });
+
   describe('GET /metrics/summary', () => {
     it('counts predictions and errors and summarises latency', async () => {
       const before = (await request(t.http).get('/metrics/summary').expect(200)).body;
@@ -131,7 +146,7 @@ describe('observability', () => {
       expect(line).toHaveLength(1);
       expect(line[0]).toMatchObject({
         event: 'prediction',
-        endpoint: 'v1/translate',
+        endpoint: '/v1/translate',
         model_name: 'tiny',
         model_version: '1',
         texts: 2,

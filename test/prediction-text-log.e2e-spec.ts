@@ -17,7 +17,7 @@ describe('prediction log with LOG_PREDICTION_TEXT=true', () => {
       ls.some((l) => l.request_id === 'text-1'),
     );
     expect(lines.find((l) => l.request_id === 'text-1')).toMatchObject({
-      endpoint: 'predict',
+      endpoint: '/predict',
       source: ['Hello.'],
       translation: [res.body.translation],
     });

@@ -59,7 +59,7 @@ export class TranslationController {
   ): Promise<TranslateResponseDto> {
     return this.translateBody(body, body.model, body.version, res, {
       requestId,
-      endpoint: ROUTES.translate,
+      endpoint: `/${ROUTES.translate}`,
       signal,
     });
   }
@@ -104,7 +104,7 @@ export class TranslationController {
     }
     return this.translateBody(body, name, version, res, {
       requestId,
-      endpoint: ROUTES.versionTranslate,
+      endpoint: `/${ROUTES.versionTranslate}`,
       signal,
     });
   }
@@ -154,7 +154,7 @@ export class TranslationController {
   ): Promise<PredictResponseDto> {
     const outcome = await this.translation.translate(
       { texts: [body.text] },
-      { requestId, endpoint: ROUTES.predict, signal },
+      { requestId, endpoint: `/${ROUTES.predict}`, signal },
     );
     setServedModelHeaders(res, outcome.model);
     return {

@@ -1,14 +1,17 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { PREDICTION_PATHS } from '../app.routes';
+import { predictionRouteOf } from '../app.routes';
 import { ServiceMetrics } from './service-metrics';
 
-/** The route label: the matched controller pattern, else a known POST path, else "unmatched". */
+/**
+ * The route label: the matched controller pattern, else the prediction route the path belongs to
+ * (a body refused before routing), else "unmatched".
+ */
 export function routeLabel(req: Request): string {
   const pattern = (req.route as { path?: unknown } | undefined)?.path;
   // Middleware-only matches carry a wildcard pattern: no controller route was reached.
   if (typeof pattern === 'string' && !pattern.includes('*')) return `${req.baseUrl}${pattern}`;
-  return PREDICTION_PATHS.has(req.path) ? req.path : 'unmatched';
+  return predictionRouteOf(req.baseUrl + req.path) ?? 'unmatched';
 }
 
 /**

@@ -1,11 +1,11 @@
 import { HttpStatus, Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { ROUTES } from '../app.routes';
+import { ROUTES, V2_ROUTES } from '../app.routes';
 import { ApiError } from '../common/api-errors';
 import { GracefulShutdown } from './graceful-shutdown.service';
 
 /** Health routes keep answering while draining (with their not-ready report). */
-const HEALTH_PREFIXES = [`/${ROUTES.health}`, `/${ROUTES.v2}/health`];
+const HEALTH_PREFIXES = [`/${ROUTES.health}`, `/${ROUTES.v2}/${V2_ROUTES.health}`];
 
 /**
  * Counts requests in flight for the drain and, once draining, refuses new ones with 503

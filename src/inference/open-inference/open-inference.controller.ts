@@ -26,7 +26,7 @@ import {
 import type { Request, Response } from 'express';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ROUTES } from '../../app.routes';
+import { ROUTES, V2_ROUTES } from '../../app.routes';
 import { modelNotFound } from '../../common/api-errors';
 import { Access } from '../../common/decorators/access.decorator';
 import { RequestId } from '../../common/decorators/request-id.decorator';
@@ -84,8 +84,6 @@ const INFER_EXAMPLES = {
   },
 };
 
-const MODEL = 'models/:name';
-const VERSION = 'models/:name/versions/:version';
 const errorResponse = { type: V2ErrorDto };
 
 /**
@@ -111,7 +109,7 @@ export class OpenInferenceController {
     return { name: 'anuvaad', version: this.version, extensions: [] };
   }
 
-  @Get('health/live')
+  @Get(`${V2_ROUTES.health}/live`)
   @Access('probe')
   @ApiOperation({ summary: 'V2 server live: 200 while the process serves HTTP' })
   @ApiOkResponse({ type: V2LiveDto })
@@ -119,7 +117,7 @@ export class OpenInferenceController {
     return { live: true };
   }
 
-  @Get('health/ready')
+  @Get(`${V2_ROUTES.health}/ready`)
   @Access('probe')
   @ApiOperation({
     summary:
@@ -135,7 +133,7 @@ export class OpenInferenceController {
     return { ready };
   }
 
-  @Get(MODEL)
+  @Get(V2_ROUTES.model)
   @ApiOperation({
     summary: 'V2 model metadata: ready versions, platform, input and output tensors',
   })
@@ -146,7 +144,7 @@ export class OpenInferenceController {
     return this.describe(name);
   }
 
-  @Get(VERSION)
+  @Get(V2_ROUTES.version)
   @ApiOperation({ summary: 'V2 model metadata of one version' })
   @ApiParam({ name: 'name', example: 'en-hi' })
   @ApiParam({ name: 'version', example: '1' })
@@ -159,7 +157,7 @@ export class OpenInferenceController {
     return this.describe(name, version);
   }
 
-  @Get(`${MODEL}/ready`)
+  @Get(`${V2_ROUTES.model}/ready`)
   @ApiOperation({ summary: 'V2 model ready: 200 when a version is ready, else 400 (ready: false)' })
   @ApiParam({ name: 'name', example: 'en-hi' })
   @ApiOkResponse({ type: V2ModelReadyDto })
@@ -175,7 +173,7 @@ export class OpenInferenceController {
     return { name, ready };
   }
 
-  @Get(`${VERSION}/ready`)
+  @Get(`${V2_ROUTES.version}/ready`)
   @ApiOperation({ summary: 'V2 model version ready' })
   @ApiParam({ name: 'name', example: 'en-hi' })
   @ApiParam({ name: 'version', example: '1' })
@@ -200,7 +198,7 @@ export class OpenInferenceController {
     return { name, ready };
   }
 
-  @Post(`${MODEL}/infer`)
+  @Post(V2_ROUTES.modelInfer)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'V2 inference: a BYTES tensor "text" in, a BYTES tensor "translation" out',
@@ -221,7 +219,7 @@ export class OpenInferenceController {
     return this.runInference(name, undefined, body, requestId, signal, res);
   }
 
-  @Post(`${VERSION}/infer`)
+  @Post(V2_ROUTES.versionInfer)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'V2 inference on one version' })
   @ApiParam({ name: 'name', example: 'en-hi' })
@@ -273,7 +271,7 @@ export class OpenInferenceController {
       },
       {
         requestId,
-        endpoint: `/${ROUTES.v2}/${version === undefined ? MODEL : VERSION}/infer`,
+        endpoint: `/${ROUTES.v2}/${version === undefined ? V2_ROUTES.modelInfer : V2_ROUTES.versionInfer}`,
         signal,
       },
     );
