@@ -61,8 +61,4 @@ export class MarianTokenizer {
       clean_up_tokenization_spaces: false,
     });
   }
-
-  idToToken(id: number): string | undefined {
-    return this.tokenizer.id_to_token(id);
-  }
 }

@@ -58,10 +58,6 @@ export class ServiceMetrics {
     this.modelReady.set(this.labels, 0);
   }
 
-  get modelLabels(): ModelLabels {
-    return this.labels;
-  }
-
   /**
    * Moves the service-wide labels (HTTP, errors, queue) to the default model's default
    * version once it is known; per-request series carry the version that served them.

@@ -6,9 +6,7 @@ import {
   listModels,
   listVersions,
   MarianConfig,
-  ModelPackageError,
   readJson,
-  resolveVersion,
   validateMarianConfig,
 } from './model-package';
 
@@ -21,15 +19,6 @@ describe('model package', () => {
   it('lists integer version folders in numeric order', async () => {
     expect(await listVersions(root, 'm')).toEqual(['1', '2', '10']);
     expect(await listVersions(root, 'missing')).toEqual([]);
-  });
-
-  it('picks the newest version unless one is pinned', async () => {
-    expect(await resolveVersion(root, 'm')).toBe('10');
-    expect(await resolveVersion(root, 'm', '2')).toBe('2');
-    await expect(resolveVersion(root, 'm', '4')).rejects.toThrow(
-      /MODEL_VERSION=4 not found .*found: 1, 2, 10/,
-    );
-    await expect(resolveVersion(root, 'missing')).rejects.toBeInstanceOf(ModelPackageError);
   });
 
   it('reports missing and invalid JSON files by name', async () => {

@@ -84,28 +84,6 @@ export async function listVersions(modelDir: string, name: string): Promise<stri
   return versions.sort((a, b) => Number(a) - Number(b));
 }
 
-/** Newest integer version unless `pinned` names one; throws if none exists. */
-export async function resolveVersion(
-  modelDir: string,
-  name: string,
-  pinned?: string,
-): Promise<string> {
-  const versions = await listVersions(modelDir, name);
-  if (pinned !== undefined) {
-    if (!versions.includes(pinned)) {
-      throw new ModelPackageError(
-        `MODEL_VERSION=${pinned} not found under ${path.join(modelDir, name)} (found: ${versions.join(', ') || 'none'})`,
-      );
-    }
-    return pinned;
-  }
-  const newest = versions.at(-1);
-  if (newest === undefined) {
-    throw new ModelPackageError(`no integer version folder under ${path.join(modelDir, name)}`);
-  }
-  return newest;
-}
-
 export async function readJson<T>(file: string): Promise<T> {
   let text: string;
   try {

@@ -17,7 +17,7 @@ import {
 import { ApiError } from '../common/api-errors';
 import { loadAppConfig } from '../config/app-config';
 import type { ServiceMetrics } from '../metrics/service-metrics';
-import { ModelService } from './model.service';
+import { LoadedModel, ModelService } from './model.service';
 
 const runtime = () =>
   new FakeSeq2SeqRuntime(
@@ -34,6 +34,13 @@ function makeService(root: string, env: Record<string, string> = {}, rt = runtim
   };
   const service = new ModelService(config, rt, metrics as unknown as ServiceMetrics);
   return { service, metrics, rt };
+}
+
+/** The model a request would get (acquired and released at once). */
+function lookup(service: ModelService, name?: string, version?: string): LoadedModel {
+  const lease = service.acquire(name, version);
+  lease.release();
+  return lease.model;
 }
 
 function thrown(fn: () => unknown): ApiError {
@@ -55,7 +62,7 @@ describe('ModelService', () => {
   it('starts in "loading" and answers 503 with Retry-After meanwhile', () => {
     const { service } = makeService(mkdtempSync(path.join(tmpdir(), 'models-')));
     expect(service.status.state).toBe('loading');
-    const e = thrown(() => service.require());
+    const e = thrown(() => lookup(service));
     expect(e.getStatus()).toBe(HttpStatus.SERVICE_UNAVAILABLE);
     expect(e.reason).toBe('model_not_ready');
     expect(e.retryAfterSeconds).toBe(5);
@@ -69,7 +76,7 @@ describe('ModelService', () => {
     await service.load();
     expect(service.status).toMatchObject({ state: 'ready', version: '2' });
     expect(service.status.reason).toBeUndefined();
-    const model = service.require('fake', '2');
+    const model = lookup(service, 'fake', '2');
     expect(model.dir).toBe(path.join(root, 'fake', '2'));
     expect(model.metrics).toEqual({ dev_bleu: 1.5, dev_chrf: 10.2 });
     expect(model.driftProfile?.n_texts).toBe(1000);
@@ -98,9 +105,9 @@ describe('ModelService', () => {
     writeFakePackage({ root, version: '2' });
     const { service } = makeService(root, { MODEL_VERSION: '1' });
     await service.load();
-    expect(service.require().version).toBe('1');
-    expect(thrown(() => service.require('other')).getStatus()).toBe(404);
-    const wrongVersion = thrown(() => service.require('fake', '2'));
+    expect(lookup(service).version).toBe('1');
+    expect(thrown(() => lookup(service, 'other')).getStatus()).toBe(404);
+    const wrongVersion = thrown(() => lookup(service, 'fake', '2'));
     expect(wrongVersion.getStatus()).toBe(404);
     expect(wrongVersion.message).toMatch(/loaded version: "1"/);
   });
@@ -123,7 +130,7 @@ describe('ModelService', () => {
       { model_name: 'fake', model_version: '1' },
       'checksum',
     );
-    expect(thrown(() => service.require()).message).toMatch(
+    expect(thrown(() => lookup(service)).message).toMatch(
       /not ready \(failed\): checksum mismatch/,
     );
   });
@@ -187,9 +194,9 @@ describe('ModelService as a model repository', () => {
       ['2', 'ready', false],
       ['3', 'ready', true],
     ]);
-    expect(service.require().version).toBe('3');
-    expect(service.require('fake', '2').version).toBe('2');
-    expect(thrown(() => service.require('fake', '1')).message).toMatch(
+    expect(lookup(service).version).toBe('3');
+    expect(lookup(service, 'fake', '2').version).toBe('2');
+    expect(thrown(() => lookup(service, 'fake', '1')).message).toMatch(
       /version "1" of model "fake" is not loaded; loaded versions: "2", "3"/,
     );
   });
@@ -223,7 +230,7 @@ describe('ModelService as a model repository', () => {
 
     writeFakePackage({ root, version: '2' });
     await service.refresh();
-    expect(service.require().version).toBe('2');
+    expect(lookup(service).version).toBe('2');
     // v1 left the registry but still has a running request: its sessions stay alive
     expect(versionsOf(service)).toEqual([['2', 'ready', true]]);
     await tick();
@@ -247,7 +254,7 @@ describe('ModelService as a model repository', () => {
     await service.refresh();
 
     expect(service.status).toMatchObject({ state: 'ready', version: '1' });
-    expect(service.require().version).toBe('1');
+    expect(lookup(service).version).toBe('1');
     const failed = service.status.versions!.find((v) => v.version === '2')!;
     expect(failed).toMatchObject({
       state: 'failed',
@@ -258,7 +265,7 @@ describe('ModelService as a model repository', () => {
       { model_name: 'fake', model_version: '2' },
       'checksum',
     );
-    expect(thrown(() => service.require('fake', '2')).getStatus()).toBe(503);
+    expect(thrown(() => lookup(service, 'fake', '2')).getStatus()).toBe(503);
 
     // a failed version is not retried until its folder changes
     const calls = metrics.recordLoadFailure.mock.calls.length;
@@ -266,26 +273,26 @@ describe('ModelService as a model repository', () => {
     expect(metrics.recordLoadFailure.mock.calls.length).toBe(calls);
     writeChecksums(dir);
     await service.refresh();
-    expect(service.require().version).toBe('2');
+    expect(lookup(service).version).toBe('2');
   });
 
   it('reloads a version changed in place, keeping the old load when the new one fails', async () => {
     const root = repo('1');
     const { service } = makeService(root);
     await service.load();
-    const first = service.require();
+    const first = lookup(service);
     const dir = path.join(root, 'fake', '1');
 
     writeFileSync(path.join(dir, 'metrics.json'), JSON.stringify({ dev_bleu: 9 }));
     writeChecksums(dir);
     await service.refresh();
-    const second = service.require();
+    const second = lookup(service);
     expect(second.revision).not.toBe(first.revision);
     expect(second.metrics).toEqual({ dev_bleu: 9 });
 
     writeFileSync(path.join(dir, 'metrics.json'), JSON.stringify({ dev_bleu: 10 }));
     await service.refresh(); // checksums not updated: the changed package is rejected
-    expect(service.require().revision).toBe(second.revision);
+    expect(lookup(service).revision).toBe(second.revision);
     expect(service.status.versions![0]).toMatchObject({
       state: 'ready',
       last_failure: { reason: 'checksum' },
@@ -319,10 +326,10 @@ describe('ModelService as a model repository', () => {
       ['2', 'ready', false],
     ]);
     expect(service.status.versions![1].canary_weight).toBe(30);
-    const served = Array.from({ length: 100 }, () => service.require().version);
+    const served = Array.from({ length: 100 }, () => lookup(service).version);
     expect(served.filter((v) => v === '2')).toHaveLength(30);
     expect(served.slice(0, 10).filter((v) => v === '2')).toHaveLength(3);
-    expect(service.require('fake', '1').version).toBe('1');
+    expect(lookup(service, 'fake', '1').version).toBe('1');
   });
 
   it('serves every model folder of the repository', async () => {
@@ -331,8 +338,8 @@ describe('ModelService as a model repository', () => {
     const { service } = makeService(root);
     await service.load();
     expect(service.modelNames).toEqual(['fake', 'other']);
-    expect(service.require('other').version).toBe('4');
-    expect(thrown(() => service.require('none')).message).toMatch(
+    expect(lookup(service, 'other').version).toBe('4');
+    expect(thrown(() => lookup(service, 'none')).message).toMatch(
       /model "none" is not served here; available: "fake", "other"/,
     );
 
@@ -353,17 +360,17 @@ describe('ModelService as a model repository', () => {
       ['2', 'ready', true],
     ]);
     await service.refresh();
-    expect(service.require('fake', '1').version).toBe('1');
+    expect(lookup(service, 'fake', '1').version).toBe('1');
 
     await service.unloadModel('fake', '2');
     expect(releasedVersions(rt)).toEqual(['2']);
-    expect(service.require().version).toBe('1');
+    expect(lookup(service).version).toBe('1');
     await service.refresh(); // stays unloaded despite the policy
     expect(versionsOf(service)).toEqual([['1', 'ready', true]]);
 
     await service.unloadModel('fake');
     expect(service.status).toMatchObject({ state: 'unloaded' });
-    expect(thrown(() => service.require()).getStatus()).toBe(503);
+    expect(thrown(() => lookup(service)).getStatus()).toBe(503);
     await service.loadModel('fake');
     expect(versionsOf(service)).toEqual([['2', 'ready', true]]);
 
@@ -387,7 +394,7 @@ describe('ModelService as a model repository', () => {
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).getStatus()).toBe(422);
     expect((error as ApiError).message).toMatch(/failed to load \(checksum\)/);
-    expect(service.require().version).toBe('1');
+    expect(lookup(service).version).toBe('1');
   });
 
   it('picks up new versions by polling every MODEL_POLL_S seconds', async () => {

@@ -188,13 +188,6 @@ export class ModelService implements OnApplicationShutdown {
     return handle.acquire();
   }
 
-  /** The model a request would get, without holding it (a lookup: no lease). */
-  require(name?: string, version?: string): LoadedModel {
-    const lease = this.acquire(name, version);
-    lease.release();
-    return lease.model;
-  }
-
   /** Version folders on disk for a model (the default one unless named). */
   availableVersions(name = this.modelName): Promise<string[]> {
     return listVersions(this.config.model.dir, name);
@@ -269,12 +262,6 @@ export class ModelService implements OnApplicationShutdown {
       policyError: entry.policyError,
       canary: entry.canary,
     };
-  }
-
-  /** A ready version's loaded model, or undefined. */
-  loadedVersion(name: string, version: string): LoadedModel | undefined {
-    const handle = this.entries.get(name)?.versions.get(version);
-    return handle?.state === 'ready' ? handle.model : undefined;
   }
 
   /**

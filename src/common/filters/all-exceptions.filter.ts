@@ -142,7 +142,10 @@ export function setErrorHeaders(
   if (hint !== undefined || status === Number(HttpStatus.SERVICE_UNAVAILABLE)) {
     res.setHeader('Retry-After', String(hint ?? config.http.retryAfterSeconds));
   }
-  if (status === Number(HttpStatus.UNAUTHORIZED)) res.setHeader('WWW-Authenticate', 'Bearer');
+  // a guard may have named its realm already
+  if (status === Number(HttpStatus.UNAUTHORIZED) && !res.hasHeader('WWW-Authenticate')) {
+    res.setHeader('WWW-Authenticate', 'Bearer');
+  }
 }
 
 function reasonForStatus(status: number): ErrorReason {
