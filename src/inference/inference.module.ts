@@ -3,6 +3,7 @@ import { ModelModule } from '../model/model.module';
 import { MonitoringModule } from '../monitoring/monitoring.module';
 import { BatchScheduler } from './batch-scheduler';
 import { OpenInferenceController } from './open-inference/open-inference.controller';
+import { readServerInfo, SERVER_INFO } from './open-inference/server-info';
 import { TranslationCache } from './translation-cache';
 import { TranslationController } from './translation.controller';
 import { TranslationService } from './translation.service';
@@ -11,7 +12,12 @@ import { TranslationService } from './translation.service';
 @Module({
   imports: [ModelModule, MonitoringModule],
   controllers: [TranslationController, OpenInferenceController],
-  providers: [TranslationService, BatchScheduler, TranslationCache],
+  providers: [
+    TranslationService,
+    BatchScheduler,
+    TranslationCache,
+    { provide: SERVER_INFO, useFactory: readServerInfo },
+  ],
 })
 // The V2 body parser (OpenInferenceBodyMiddleware) is applied by AppModule, after the drain.
 export class InferenceModule {}

@@ -5,6 +5,7 @@ import {
   Get,
   HttpCode,
   HttpStatus,
+  Inject,
   NotFoundException,
   Param,
   Post,
@@ -24,8 +25,6 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { ROUTES, V2_ROUTES } from '../../app.routes';
 import { modelNotFound } from '../../common/api-errors';
 import { Access } from '../../common/decorators/access.decorator';
@@ -53,18 +52,7 @@ import {
   V2ReadyDto,
   V2ServerMetadataDto,
 } from './open-inference.dto';
-
-/** package.json sits three folders above this file, in src/ and in dist/ alike. */
-function serverVersion(): string {
-  try {
-    const pkg = JSON.parse(
-      readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'),
-    ) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
+import { SERVER_INFO, ServerInfo } from './server-info';
 
 const INFER_EXAMPLES = {
   texts: {
@@ -94,9 +82,8 @@ const errorResponse = { type: V2ErrorDto };
 @Controller(ROUTES.v2)
 @UseFilters(OpenInferenceExceptionFilter)
 export class OpenInferenceController {
-  private readonly version = serverVersion();
-
   constructor(
+    @Inject(SERVER_INFO) private readonly server: ServerInfo,
     private readonly models: ModelService,
     private readonly translation: TranslationService,
     private readonly shutdown: GracefulShutdown,
@@ -106,7 +93,7 @@ export class OpenInferenceController {
   @ApiOperation({ summary: 'V2 server metadata: name, version, extensions' })
   @ApiOkResponse({ type: V2ServerMetadataDto })
   metadata(): V2ServerMetadataDto {
-    return { name: 'anuvaad', version: this.version, extensions: [] };
+    return { name: this.server.name, version: this.server.version, extensions: [] };
   }
 
   @Get(`${V2_ROUTES.health}/live`)
