@@ -92,7 +92,6 @@ def save_checkpoint(path: Path, **state) -> None:
 def train(args) -> dict:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    rng = random.Random(args.seed)
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
     sp = spm.SentencePieceProcessor(model_file=str(args.spm))
@@ -108,6 +107,9 @@ def train(args) -> dict:
     dev_src = [ids + [eos_id] for ids in sp.encode([dev_en[i] for i in keep])]
     dev_ref = [dev_hi[i] for i in keep]
     weights = parse_source_weights(args.source_weights)
+    # What an epoch's batches are made of: a position inside an epoch only means something for the same data.
+    data_settings = {"pairs": len(pairs), "source_weights": weights, "lexicon_max_words": args.lexicon_max_words,
+                     "max_tokens": args.max_tokens, "max_len": args.max_len, "train_limit": args.train_limit}
 
     cfg = ModelConfig(vocab_size=sp.get_piece_size(), d_model=args.d_model, heads=args.heads, ffn=args.ffn,
                       encoder_layers=args.encoder_layers, decoder_layers=args.decoder_layers,
@@ -116,13 +118,24 @@ def train(args) -> dict:
     model = Seq2SeqTransformer(cfg).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9)
     state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "best_chrf": -1.0, "bad_evals": 0,
-             "train_seconds": 0.0, "history": []}
+             "train_seconds": 0.0, "history": [], "data_settings": data_settings}
     last_path, best_path = work / "last.pt", work / "best.pt"
     if args.resume and last_path.exists():
         ckpt = torch.load(last_path, map_location=device)
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         state.update(ckpt["state"])
+        if "torch_rng" in ckpt:  # dropout goes on where it stopped instead of replaying the first leg's masks
+            torch.set_rng_state(ckpt["torch_rng"])
+            if ckpt.get("cuda_rng") is not None and device.type == "cuda":
+                torch.cuda.set_rng_state(ckpt["cuda_rng"], device)
+        # checkpoints of earlier versions carry no data settings: taken as unchanged
+        if state.get("data_settings", data_settings) != data_settings and state["batch_in_epoch"]:
+            # the rest of the old epoch cannot be replayed on other data: a fresh epoch starts
+            print(f"data settings changed since the checkpoint: epoch {state['epoch'] + 1} starts over")
+            state["epoch"] += 1
+            state["batch_in_epoch"] = 0
+        state["data_settings"] = data_settings
         print(f"resumed from {last_path} at step {state['step']}")
     n_params = count_parameters(model)
     log_training_event("train_start", params=n_params, pairs=len(pairs), dropped_long=dropped,
@@ -131,7 +144,8 @@ def train(args) -> dict:
 
     def checkpoint(path: Path) -> None:
         save_checkpoint(path, model=model.state_dict(), optimizer=optimizer.state_dict(), state=state,
-                        config=cfg.to_dict(), spm=str(args.spm), args=vars(args))
+                        config=cfg.to_dict(), spm=str(args.spm), args=vars(args), torch_rng=torch.get_rng_state(),
+                        cuda_rng=torch.cuda.get_rng_state(device) if device.type == "cuda" else None)
 
     started = time.time()
     base_seconds = state["train_seconds"]
@@ -141,6 +155,7 @@ def train(args) -> dict:
         epoch_rng = random.Random(args.seed * 1000 + state["epoch"])
         batches = token_batches(sample_epoch(pairs, weights, epoch_rng), args.max_tokens, epoch_rng)
         window = {"loss": 0.0, "tokens": 0, "t0": time.time()}
+        epoch_loss = {"loss": 0.0, "tokens": 0}  # of the part of the epoch trained in this leg
         bar = tqdm(batches, initial=state["batch_in_epoch"], total=len(batches),
                    desc=f"epoch {state['epoch'] + 1}", unit="batch", mininterval=5, disable=args.quiet)
         for batch in batches[state["batch_in_epoch"]:]:
@@ -155,8 +170,9 @@ def train(args) -> dict:
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
             optimizer.step()
             n_tokens = int((tensors["labels"] != pad_id).sum())
-            window["loss"] += loss.item() * n_tokens
-            window["tokens"] += n_tokens
+            for total in (window, epoch_loss):
+                total["loss"] += loss.item() * n_tokens
+                total["tokens"] += n_tokens
             state["batch_in_epoch"] += 1
             bar.update(1)
             state["train_seconds"] = base_seconds + time.time() - started
@@ -187,7 +203,7 @@ def train(args) -> dict:
             state["epoch"] += 1
             state["batch_in_epoch"] = 0
             log_training_event("epoch_end", epoch=state["epoch"], step=state["step"],
-                               loss=round(window["loss"] / max(window["tokens"], 1), 4) if window["tokens"] else None,
+                               loss=round(epoch_loss["loss"] / epoch_loss["tokens"], 4) if epoch_loss["tokens"] else None,
                                lr=round(optimizer.param_groups[0]["lr"], 7),
                                dev_chrf=state["history"][-1]["dev_chrf"] if state["history"] else None)
             if args.max_epochs and state["epoch"] >= args.max_epochs:

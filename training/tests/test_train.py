@@ -1,0 +1,38 @@
+"""Resuming a run: the same weights as an uninterrupted run, and a fresh epoch when the data changed."""
+from pathlib import Path
+
+import torch
+
+from training.__main__ import main
+from training.paths import DATA_DIR
+
+from .conftest import TINY_MODEL
+
+SMALL = ["--d-model", "32", "--heads", "2", "--ffn", "64", "--encoder-layers", "1", "--decoder-layers", "1",
+         "--train-limit", "300", "--max-tokens", "300", "--max-len", "32", "--eval-every", "1000",
+         "--eval-lines", "4", "--warmup", "2", "--source-weights", "", "--threads", "1", "--quiet"]
+
+
+def train(work: Path, *extra: str) -> dict:
+    main(["train", "--data-dir", str(DATA_DIR), "--work-dir", str(work),
+          "--spm", str(TINY_MODEL / "sentencepiece.model"), *SMALL, *extra])
+    return torch.load(work / "last.pt", map_location="cpu")
+
+
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path):
+    straight = train(tmp_path / "straight", "--max-steps", "6")
+    train(tmp_path / "legs", "--max-steps", "3")
+    resumed = train(tmp_path / "legs", "--max-steps", "6", "--resume")
+    assert resumed["state"]["step"] == straight["state"]["step"] == 6
+    # dropout is on (0.1): equal weights need the random state carried over, and the same batches
+    for name, tensor in straight["model"].items():
+        assert torch.equal(tensor, resumed["model"][name]), name
+
+
+def test_resuming_on_changed_data_starts_a_fresh_epoch(tmp_path):
+    first = train(tmp_path, "--max-steps", "3")
+    assert (first["state"]["epoch"], first["state"]["batch_in_epoch"]) == (0, 3)
+    resumed = train(tmp_path, "--max-steps", "5", "--resume", "--lexicon-max-words", "2")
+    # the old epoch's remaining batches belong to other data: epoch 2 ran its first 2 batches
+    assert (resumed["state"]["epoch"], resumed["state"]["batch_in_epoch"]) == (1, 2)
+    assert resumed["state"]["data_settings"]["lexicon_max_words"] == 2
