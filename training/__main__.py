@@ -7,6 +7,9 @@ from pathlib import Path
 
 from .paths import DATA_DIR, MODELS_DIR, WORK_DIR
 
+# Dev lines scored during training (evenly spaced): they pick the checkpoint, so evaluate scores the rest apart.
+SELECTION_LINES = 400
+
 
 def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=str(DATA_DIR), help="folder with train/dev .en/.hi/.source")
@@ -48,14 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--cooldown-minutes", type=float, default=0,
                     help="decay the learning rate linearly to zero over the last N minutes of --max-minutes")
     tr.add_argument("--eval-every", type=int, default=500)
-    tr.add_argument("--eval-lines", type=int, default=400, help="dev lines scored during training")
+    tr.add_argument("--eval-lines", type=int, default=SELECTION_LINES, help="dev lines scored during training")
     tr.add_argument("--patience", type=int, default=4, help="evaluations without dev chrF gain before stopping")
     tr.add_argument("--log-every", type=int, default=50)
     tr.add_argument("--train-limit", type=int, default=None)
     tr.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     tr.add_argument("--device", default="cpu", help="cpu or cuda (a GPU machine)")
     tr.add_argument("--bf16", action="store_true",
-                    help="bfloat16 autocast for the forward pass (about 3x faster on CPUs with AVX512-BF16 or AMX)")
+                    help="bfloat16 autocast for the forward pass (2.6x the tokens/s in training on this AVX512-BF16 CPU)")
     tr.add_argument("--seed", type=int, default=1)
     tr.add_argument("--resume", action="store_true", help="continue from WORK_DIR/last.pt")
     tr.add_argument("--keep-checkpoints", type=int, default=0,
@@ -69,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     av.add_argument("--score", nargs="*", default=None, metavar="CHECKPOINT",
                     help="also score the result and these checkpoints on the training run's dev subset")
     av.add_argument("--spm", default=None, help="SentencePiece model (default: WORK_DIR/spm.model)")
-    av.add_argument("--eval-lines", type=int, default=400)
+    av.add_argument("--eval-lines", type=int, default=SELECTION_LINES)
 
     ex = sub.add_parser("export", help="export a checkpoint to the Optimum Marian ONNX layout")
     add_common(ex)
@@ -87,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=int, default=None, help="score only the first N dev lines")
     ev.add_argument("--parity-lines", type=int, default=50)
     ev.add_argument("--beams", default="1,4")
+    ev.add_argument("--selection-lines", type=int, default=SELECTION_LINES,
+                    help="size of the dev subset training scored to pick checkpoints; the rest is also scored apart")
 
     pk = sub.add_parser("package", help="drift profile, model card, checksums for an exported version")
     add_common(pk)

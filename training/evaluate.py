@@ -18,7 +18,7 @@ from .model import count_parameters
 from .parity import onnx_logit_parity
 from .paths import REPO_ROOT
 from .scoring import corpus_bleu, corpus_chrf
-from .train import translate_ids
+from .train import dev_subset, translate_ids
 
 TRANSLATE_CLI = REPO_ROOT / "dist" / "cli" / "translate-file.js"
 EVERYDAY_SENTENCES = [
@@ -60,8 +60,14 @@ def score(hyps: list[str], refs: list[str]) -> dict:
 
 def evaluate(args) -> dict:
     model_dir = Path(args.model_dir)
+    checkpoint = Path(args.checkpoint) if args.checkpoint else None
+    if checkpoint and not checkpoint.exists():
+        raise SystemExit(f"--checkpoint {checkpoint} does not exist")
     en, hi, tags = read_split(Path(args.data_dir), "dev", args.limit)
     results: dict = {"dev": {"lines": len(en), "split": "shared/data/en-hi/dev"}}
+    # The evenly spaced subset scored during training chose the checkpoint (and, between legs, the recipe):
+    # the other lines are scored apart as well. Only on the whole split, where the subset is known.
+    selection = set(dev_subset(len(en), args.selection_lines)) if args.limit is None else set()
     # greedy is what the quality target names; beam 4 is what the service returns by default
     samples = {e: {"en": e} for e in EVERYDAY_SENTENCES}
     for beam in (int(b) for b in args.beams.split(",")):
@@ -79,6 +85,9 @@ def evaluate(args) -> dict:
             by_source[t][0].append(h)
             by_source[t][1].append(r)
         entry["by_source"] = {t: score(h, r) for t, (h, r) in sorted(by_source.items())}
+        if selection:
+            rest = [i for i in range(len(en)) if i not in selection]
+            entry["not_selection"] = score([hyps[i] for i in rest], [hi[i] for i in rest]) | {"lines": len(rest)}
         results["dev"][key] = entry
         print(f"dev {key}: BLEU {entry['bleu']} chrF {entry['chrf']} ({seconds:.0f}s)")
         log_training_event("evaluate", model_dir=str(model_dir), decoding=key, bleu=entry["bleu"],
@@ -86,8 +95,7 @@ def evaluate(args) -> dict:
 
     results["samples"] = list(samples.values())
 
-    checkpoint = Path(args.checkpoint) if args.checkpoint else None
-    if checkpoint and checkpoint.exists():
+    if checkpoint:
         results["parity"] = parity_check(checkpoint, model_dir, en[: args.parity_lines])
         results["params"] = results["parity"].pop("params")
         summary = checkpoint.parent / "train_summary.json"

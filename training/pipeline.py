@@ -1,4 +1,5 @@
-"""``python3 -m training all``: the whole recipe that produced the shipped model, stage by stage."""
+"""``python3 -m training all``: the first leg of the run behind the shipped model (version 1), stage by stage.
+Later legs resume it with ``train --resume`` (training/README.md lists them)."""
 from __future__ import annotations
 
 from pathlib import Path

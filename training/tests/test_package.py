@@ -1,0 +1,22 @@
+"""The model card reports what evaluate measured, including the dev lines that did not pick the checkpoint."""
+import json
+
+from training.package import model_card
+
+from .conftest import SHIPPED_MODEL
+
+
+def test_model_card_shows_scores_on_dev_lines_not_used_for_selection():
+    config = json.loads((SHIPPED_MODEL / "config.json").read_text())
+    generation = json.loads((SHIPPED_MODEL / "generation_config.json").read_text())
+    metrics = {"dev": {"lines": 1303,
+                       "greedy": {"bleu": 9.8, "chrf": 31.09,
+                                  "not_selection": {"bleu": 9.1, "chrf": 30.5, "lines": 903}},
+                       "beam4": {"bleu": 10.86, "chrf": 32.36}}}
+    card = model_card("en-hi", "9", config, generation, metrics)
+    assert "| greedy | all | 9.80 | 31.09 |" in card
+    assert "| greedy | 903 not used for selection | 9.10 | 30.50 |" in card
+    # beam 4 was not scored apart: no row claims it was
+    assert "| beam 4 | all | 10.86 | 32.36 |" in card
+    assert "beam 4 | 903" not in card
+    assert "runs the first leg of the run" in card
