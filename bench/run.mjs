@@ -368,16 +368,23 @@ function writeReport() {
   md += `\n## Notes and caveats\n\n`;
   md += `- Client and server share the machine's ${os.cpus().length} cores; the ceiling has no client and no HTTP, so part of the service/ceiling gap is client cost, not service cost.\n`;
   md += `- The naive and transformers.js servers serialize requests (one translation at a time), so their throughput is flat in concurrency and their latency grows with queue length; the service batches concurrent requests (MAX_BATCH_SIZE=32 default).\n`;
-  md += `- Short, everyday sentences (2–17 words) favour the naive no-KV-cache decoder: with 5–20 output tokens the quadratic re-computation costs little.\n`;
+  const words = SENTENCES.map((s) => s.split(/\s+/).length);
+  md += `- Short, everyday sentences (${Math.min(...words)}–${Math.max(...words)} words) favour the naive no-KV-cache decoder: with 5–20 output tokens the quadratic re-computation costs little.\n`;
   md += `- Beam 4 is shown for completeness; there is no greedy-vs-beam target.\n`;
-  md += `- Continuous batching (new sentences joining a running batch at the next decoder step) is not implemented: the Optimum merged decoder takes neither a decoder attention mask nor positions, so all rows of a batch must share one self-attention cache length, and a joining row would need a masked, left-padded cache the graph cannot express. What is done instead: a finished row leaves the batch at once (its cache rows are dropped and its caller is answered), and sentences that queued meanwhile start the next batch the moment the model is free. Tried and dropped: overlapping batches (a second batch starting, decoder steps interleaved, once the running one had thinned to half of MAX_BATCH_SIZE rows) measured worse in interleaved runs on this machine: 183–193 vs 215–234 sentences/s at c=32 and 118–120 vs 140–146 at c=8, because batches were half as large and each sentence cost 1.6× the decoder runs.\n`;
-  md += `- onnxruntime settings were chosen by measurement (README, "Runtime threads"): intra-op threads do not spin (spinning threads starve the HTTP thread and the client), and the decode loop runs on a worker thread by default (\`ORT_WORKER_THREAD\`; both settings are measured in every run, above). An earlier worker design that sent every decoder step across the thread boundary gained nothing at c=32 and cost ~3 ms at c=1: each step waited for the busy HTTP thread to turn around; the whole generation now runs on the worker, one message per batch and per finished sentence.\n`;
+  md += `- Continuous batching (new sentences joining a running batch at the next decoder step) is not implemented: the Optimum merged decoder takes neither a decoder attention mask nor positions, so all rows of a batch must share one self-attention cache length, and a joining row would need a masked, left-padded cache the graph cannot express. What is done instead: a finished row leaves the batch at once (its cache rows are dropped and its caller is answered), and sentences that queued meanwhile start the next batch the moment the model is free. Tried and dropped (an earlier experiment on this machine with an earlier model, not re-measured by this run): overlapping batches (a second batch starting, decoder steps interleaved, once the running one had thinned to half of MAX_BATCH_SIZE rows) measured worse in interleaved runs: 183–193 vs 215–234 sentences/s at c=32 and 118–120 vs 140–146 at c=8, because batches were half as large and each sentence cost 1.6× the decoder runs.\n`;
+  md += `- onnxruntime settings were chosen by measurement (README, "Runtime threads"): intra-op threads do not spin (spinning threads starve the HTTP thread and the client), and the decode loop runs on a worker thread by default (\`ORT_WORKER_THREAD\`; both settings are measured in every run, above). An earlier worker design that sent every decoder step across the thread boundary gained nothing at c=32 and cost ~3 ms at c=1 (measured then, not by this run): each step waited for the busy HTTP thread to turn around; the whole generation now runs on the worker, one message per batch and per finished sentence.\n`;
   if (results.chart) md += `\n![throughput and p95 latency by concurrency](bench/throughput.png)\n`;
   // Keep the soak section (written by bench/soak.mjs) when regenerating the rest.
   try {
     const previous = readFileSync(path.join(ROOT, 'BENCHMARKS.md'), 'utf8');
     const soak = /<!-- soak:start -->[\s\S]*<!-- soak:end -->/.exec(previous);
-    if (soak) md = `${md.trimEnd()}\n\n${soak[0]}\n`;
+    if (soak) {
+      // a soak of another model stays, flagged: its numbers are not about the model above
+      const section = soak[0].includes(`\`${results.model}\``)
+        ? soak[0]
+        : soak[0].replace('## Soak\n', `## Soak\n\n> Measured on another model than \`${results.model}\` above; \`node bench/soak.mjs --write\` measures this one.\n`);
+      md = `${md.trimEnd()}\n\n${section}\n`;
+    }
   } catch {}
   writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md);
   log('wrote BENCHMARKS.md');

@@ -28,6 +28,7 @@ describe('soak (smoke)', () => {
       { cwd: ROOT, timeout: 60000 },
     );
     const report = JSON.parse(stdout) as {
+      model: string;
       errors: number;
       errorSamples: string[];
       goodRequests: number;
@@ -37,6 +38,8 @@ describe('soak (smoke)', () => {
     };
     expect(report.errorSamples).toEqual([]);
     expect(report.errors).toBe(0);
+    // names the version it measured, not only the folder
+    expect(report.model).toBe('test/fixtures/models/tiny/1');
     expect(report.goodRequests).toBeGreaterThan(20);
     expect(report.badRequestsAnswered400).toBeGreaterThan(0);
     expect(report.serverExit.code).toBe(0);
