@@ -17,11 +17,11 @@ interface OutputLine {
   ids: number[];
 }
 
-async function translateFile(args: string[]): Promise<OutputLine[]> {
+async function translateFile(args: string[], lines = LINES): Promise<OutputLine[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'cli-'));
   const input = path.join(dir, 'in.txt');
   const output = path.join(dir, 'out.jsonl');
-  writeFileSync(input, LINES.join('\n') + '\n');
+  writeFileSync(input, lines.join('\n') + '\n');
   await run('node', [CLI, '--model-dir', TINY_DIR, '--input', input, '--output', output, ...args]);
   return readFileSync(output, 'utf8')
     .trimEnd()
@@ -67,6 +67,10 @@ describe('translate-file CLI (built dist/cli/translate-file.js)', () => {
     const whole = await translateFile(['--no-split']);
     const tokenizer = await MarianTokenizer.fromDir(TINY_DIR);
     expect(whole[2].translation).toBe(tokenizer.decode(whole[2].ids));
+    // by default the two sentences of line 2 are decoded one by one and joined; not with the flag
+    const [night, how] = await translateFile([], ['Good night.', 'How are you?']);
+    expect(split[2].ids).toEqual([...night.ids, ...how.ids]);
+    expect(whole[2].ids).not.toEqual(split[2].ids);
     // single-sentence lines are unaffected
     expect(whole[0]).toEqual(split[0]);
     expect(whole[3]).toEqual(split[3]);

@@ -325,7 +325,7 @@ describe('Open Inference Protocol (V2) request limits and the drain', () => {
       upload.release();
       const res = await upload.done;
       expect(res.status).toBe(200);
-      await eventually(() => shutdown.inFlightCount === 0, 5000);
+      expect(await eventually(() => shutdown.inFlightCount === 0, 5000)).toBe(true);
     } finally {
       await stopListening(t.http);
     }
