@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { eventually } from './support/e2e-app';
 import { call, ServiceProcess, startService, stopService } from './support/service-process';
 
 /** The JSON lines of the process' captured output (the first may be cut: skipped). */
@@ -34,11 +35,11 @@ describe('LOG_FILES=false: logs on stdout only (as in the Kubernetes manifest)',
     expect(answer.status).toBe(200);
     const mine = (event: (l: Record<string, unknown>) => boolean) =>
       jsonLines(service!.output()).find((l) => l.request_id === 'stdout-1' && event(l));
-    const deadline = Date.now() + 3000;
-    while (!(mine((l) => l.event === 'prediction') && mine((l) => 'res' in l))) {
-      if (Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // the lines reach stdout asynchronously
+    await eventually(
+      () => !!(mine((l) => l.event === 'prediction') && mine((l) => 'res' in l)),
+      3000,
+    );
     expect(mine((l) => l.event === 'prediction')).toMatchObject({
       endpoint: '/v1/translate',
       model_name: 'tiny',
