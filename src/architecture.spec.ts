@@ -31,6 +31,12 @@ describe('architecture', () => {
     }
   });
 
+  it('keeps the model service off the file system: the repository port reads it', () => {
+    const file = files.find((f) => f.endsWith(path.join('model', 'model.service.ts')))!;
+    expect(importsOf(file).filter((i) => /^(node:)?fs(\/|$)/.test(i))).toEqual([]);
+    expect(importsOf(file)).toContain('./model-repository.port');
+  });
+
   it('keeps the decoding code free of NestJS so the CLI can use it without the server', () => {
     for (const name of ['translator.ts', 'seq2seq-generator.ts', 'marian-tokenizer.ts']) {
       const file = files.find((f) => f.endsWith(path.join('inference', name)))!;

@@ -1,6 +1,8 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { FileModelRepository } from './file-model-repository';
+import { MODEL_REPOSITORY, ModelRepository } from './model-repository.port';
 import { MODEL_RUNTIME, ModelRuntime } from './model-runtime.port';
 import { ModelRuntimeHealth } from './model-runtime-health';
 import { ModelService } from './model.service';
@@ -11,11 +13,19 @@ import { AdminTokenGuard } from './admin-token.guard';
 import { OnnxRuntimeAdapter } from './onnx-runtime.adapter';
 import { OnnxWorkerRuntime } from './onnx-worker-runtime.adapter';
 
-/** The model repository: loads, reloads and serves model versions; the runtime behind MODEL_RUNTIME can be swapped in tests. */
+/**
+ * Loads, reloads and serves model versions. Where packages are kept (MODEL_REPOSITORY) and what
+ * runs them (MODEL_RUNTIME) are ports, so either can be swapped, in tests or for another store.
+ */
 @Module({
   imports: [TerminusModule],
   controllers: [ModelsController, AdminModelsController],
   providers: [
+    {
+      provide: MODEL_REPOSITORY,
+      inject: [APP_CONFIG],
+      useFactory: ({ model }: AppConfig): ModelRepository => new FileModelRepository(model.dir),
+    },
     {
       provide: MODEL_RUNTIME,
       inject: [APP_CONFIG],

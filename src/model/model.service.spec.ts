@@ -17,6 +17,7 @@ import {
 import { ApiError } from '../common/api-errors';
 import { loadAppConfig } from '../config/app-config';
 import type { ServiceMetrics } from '../metrics/service-metrics';
+import { FileModelRepository } from './file-model-repository';
 import { LoadedModel, ModelService } from './model.service';
 
 const runtime = () =>
@@ -32,7 +33,8 @@ function makeService(root: string, env: Record<string, string> = {}, rt = runtim
     setVersionState: jest.fn(),
     recordLoadFailure: jest.fn(),
   };
-  const service = new ModelService(config, rt, metrics as unknown as ServiceMetrics);
+  const repository = new FileModelRepository(config.model.dir);
+  const service = new ModelService(config, repository, rt, metrics as unknown as ServiceMetrics);
   return { service, metrics, rt };
 }
 

@@ -1,10 +1,9 @@
 import { HttpStatus, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import * as path from 'node:path';
 import { ApiError, modelNotFound, modelNotReady } from '../common/api-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ServiceMetrics } from '../metrics/service-metrics';
 import { SHUTDOWN_RELEASE_TIMEOUT_MS } from '../shutdown/shutdown-budget';
-import { fingerprintDir, listModels, listVersions } from './model-package';
+import { MODEL_REPOSITORY, ModelRepository } from './model-repository.port';
 import { MODEL_RUNTIME, ModelRuntime } from './model-runtime.port';
 import {
   loadModelVersion,
@@ -21,7 +20,7 @@ import {
   describePolicy,
   isCanaryTurn,
   parsePolicySpec,
-  readPolicyFile,
+  parsePolicyText,
   selectVersions,
   VersionPolicy,
 } from './version-policy';
@@ -114,6 +113,7 @@ export class ModelService implements OnApplicationShutdown {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(MODEL_REPOSITORY) private readonly repository: ModelRepository,
     @Inject(MODEL_RUNTIME) private readonly runtime: ModelRuntime,
     private readonly metrics: ServiceMetrics,
   ) {
@@ -190,7 +190,7 @@ export class ModelService implements OnApplicationShutdown {
 
   /** Version folders on disk for a model (the default one unless named). */
   availableVersions(name = this.modelName): Promise<string[]> {
-    return listVersions(this.config.model.dir, name);
+    return this.repository.listVersions(name);
   }
 
   statusOf(name: string): ModelStatus {
@@ -272,9 +272,9 @@ export class ModelService implements OnApplicationShutdown {
   loadModel(name: string, version?: string): Promise<ModelStatus> {
     return this.serialized(async () => {
       // a name is one folder of the repository, never a path out of it
-      const onDisk = isModelName(name) ? await listVersions(this.config.model.dir, name) : [];
+      const onDisk = isModelName(name) ? await this.repository.listVersions(name) : [];
       if (onDisk.length === 0 && !this.entries.has(name)) {
-        throw modelNotFound(`no model "${name}" in the repository (${this.config.model.dir})`);
+        throw modelNotFound(`no model "${name}" in the repository (${this.repository.location()})`);
       }
       if (version !== undefined && !onDisk.includes(version)) {
         throw modelNotFound(
@@ -393,7 +393,7 @@ export class ModelService implements OnApplicationShutdown {
   }
 
   private async reconcileAll(): Promise<void> {
-    const names = new Set([this.modelName, ...(await listModels(this.config.model.dir))]);
+    const names = new Set([this.modelName, ...(await this.repository.listModels())]);
     for (const name of this.entries.keys()) names.add(name);
     for (const name of names) {
       try {
@@ -448,19 +448,21 @@ export class ModelService implements OnApplicationShutdown {
 
   /** Brings one model's loaded versions in line with its folders, policy and admin choices. */
   private async reconcile(name: string): Promise<void> {
-    const { dir } = this.config.model;
     const entry = this.entryFor(name);
-    const onDisk = await listVersions(dir, name);
+    const onDisk = await this.repository.listVersions(name);
     entry.onDisk = onDisk;
     this.applyPolicy(entry, await this.readPolicy(entry));
     const pinned = name === this.modelName ? this.config.model.version : undefined;
 
     if (onDisk.length === 0) {
-      this.setModelFailure(entry, `no integer version folder under ${path.join(dir, name)}`);
+      this.setModelFailure(
+        entry,
+        `no integer version folder under ${this.repository.location(name)}`,
+      );
     } else if (pinned !== undefined && !onDisk.includes(pinned)) {
       this.setModelFailure(
         entry,
-        `MODEL_VERSION=${pinned} not found under ${path.join(dir, name)} (found: ${onDisk.join(', ')})`,
+        `MODEL_VERSION=${pinned} not found under ${this.repository.location(name)} (found: ${onDisk.join(', ')})`,
       );
     } else {
       entry.failure = undefined;
@@ -513,7 +515,7 @@ export class ModelService implements OnApplicationShutdown {
     entry: ModelEntry,
   ): Promise<{ policy?: VersionPolicy; canary?: CanarySplit }> {
     try {
-      const file = await readPolicyFile(this.config.model.dir, entry.name);
+      const file = parsePolicyText(await this.repository.readPolicy(entry.name));
       entry.policyError = undefined;
       return file;
     } catch (e) {
@@ -553,8 +555,8 @@ export class ModelService implements OnApplicationShutdown {
 
   /** Loads a version that is new, changed on disk, or not loaded; leaves others alone. */
   private async ensureLoaded(entry: ModelEntry, version: string): Promise<void> {
-    const dir = path.join(this.config.model.dir, entry.name, version);
-    const fingerprint = await fingerprintDir(dir);
+    const dir = this.repository.versionDir(entry.name, version);
+    const fingerprint = await this.repository.fingerprint(entry.name, version);
     const existing = entry.versions.get(version);
     if (existing && existing.state !== 'unloading') {
       if (existing.fingerprint === fingerprint || existing.rejectedFingerprint === fingerprint) {

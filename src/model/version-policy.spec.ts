@@ -1,13 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import {
   describePolicy,
   isCanaryTurn,
   normalizeVersion,
   parsePolicyFile,
   parsePolicySpec,
-  readPolicyFile,
+  parsePolicyText,
   selectVersions,
 } from './version-policy';
 
@@ -102,14 +99,10 @@ describe('version policy', () => {
     expect(() => parsePolicyFile(value)).toThrow(message);
   });
 
-  it('reads the file from the model folder; none means no settings', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'policy-'));
-    mkdirSync(path.join(root, 'm'));
-    await expect(readPolicyFile(root, 'm')).resolves.toEqual({});
-    writeFileSync(path.join(root, 'm', 'version_policy.json'), '{"version_policy":{"all":{}}}');
-    await expect(readPolicyFile(root, 'm')).resolves.toEqual({ policy: { kind: 'all' } });
-    writeFileSync(path.join(root, 'm', 'version_policy.json'), '{');
-    await expect(readPolicyFile(root, 'm')).rejects.toThrow(/not valid JSON/);
+  it('parses the file text; no file means no settings', () => {
+    expect(parsePolicyText(undefined)).toEqual({});
+    expect(parsePolicyText('{"version_policy":{"all":{}}}')).toEqual({ policy: { kind: 'all' } });
+    expect(() => parsePolicyText('{')).toThrow(/version_policy\.json is not valid JSON/);
   });
 
   it.each([0, 10, 30, 33.3, 50, 100])('sends exactly %d%% of requests to the canary', (weight) => {

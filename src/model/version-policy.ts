@@ -1,6 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import * as path from 'node:path';
-
 /**
  * Which version folders of a model are loaded, after Triton's version_policy:
  * the newest N, every one, or a fixed list.
@@ -115,17 +112,12 @@ export function parsePolicyFile(value: unknown): { policy?: VersionPolicy; canar
   return result;
 }
 
-/** The model folder's version_policy.json, or {} when there is none. */
-export async function readPolicyFile(
-  modelDir: string,
-  name: string,
-): Promise<{ policy?: VersionPolicy; canary?: CanarySplit }> {
-  let text: string;
-  try {
-    text = await readFile(path.join(modelDir, name, POLICY_FILE), 'utf8');
-  } catch {
-    return {};
-  }
+/** A model's version_policy.json (its text, or undefined when there is none), or {} without one. */
+export function parsePolicyText(text: string | undefined): {
+  policy?: VersionPolicy;
+  canary?: CanarySplit;
+} {
+  if (text === undefined) return {};
   let json: unknown;
   try {
     json = JSON.parse(text);
