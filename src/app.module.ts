@@ -9,7 +9,11 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { ApiKeyGuard } from './common/guards/api-key.guard';
-import { RateLimitGuard, rateLimitOptions } from './common/guards/rate-limit.guard';
+import {
+  AddressRateLimitGuard,
+  KeyRateLimitGuard,
+  rateLimitOptions,
+} from './common/guards/rate-limit.guard';
 import { TimeoutInterceptor } from './common/interceptors/timeout.interceptor';
 import { JsonBodyMiddleware } from './common/middleware/json-body.middleware';
 import { RequestLimitsMiddleware } from './common/middleware/request-limits.middleware';
@@ -48,9 +52,11 @@ export class AppModule implements NestModule {
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_INTERCEPTOR, useClass: TimeoutInterceptor },
-        // In this order: the key is verified before it is counted against its rate limit.
+        // In this order: every request counts against its address, wrong keys included; a key
+        // is verified before it is counted against its own limit.
+        { provide: APP_GUARD, useClass: AddressRateLimitGuard },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_GUARD, useClass: RateLimitGuard },
+        { provide: APP_GUARD, useClass: KeyRateLimitGuard },
         RequestLimitsMiddleware,
         JsonBodyMiddleware,
         OpenInferenceBodyMiddleware,

@@ -59,3 +59,8 @@ export function isPredictionPath(path: string): boolean {
 
 /** The prediction routes as one Prometheus label regex (app.routes.spec.ts holds deploy/ to it). */
 export const PREDICTION_ROUTE_LABEL_REGEX = PREDICTION_ROUTES.join('|');
+
+/** Whether a request path is under the Open Inference Protocol routes (whose errors are `{"error"}`). */
+export function isOpenInferencePath(path: string): boolean {
+  return path === `/${ROUTES.v2}` || path.startsWith(`/${ROUTES.v2}/`);
+}

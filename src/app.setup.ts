@@ -7,6 +7,8 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ROUTES } from './app.routes';
 import { HardenedExpressAdapter } from './common/http-server';
+import { withServedModel } from './common/openapi-examples';
+import { ModelService } from './model/model.service';
 import { REQUEST_ID_HEADER } from './logging/request-id';
 import { APP_CONFIG, AppConfig, loadAppConfig } from './config/app-config';
 
@@ -55,7 +57,13 @@ export function configureApp(app: INestApplication): void {
       .addSecurityRequirements('bearer')
       .build(),
   );
-  SwaggerModule.setup(ROUTES.docs, app, document, { jsonDocumentUrl: `${ROUTES.docs}-json` });
+  const models = app.get(ModelService);
+  SwaggerModule.setup(ROUTES.docs, app, document, {
+    jsonDocumentUrl: `${ROUTES.docs}-json`,
+    // examples name the model served here and its default version now (reloads change it)
+    patchDocumentOnRequest: (_req, _res, doc) =>
+      withServedModel(doc, { name: models.modelName, version: models.status.version }),
+  });
 }
 
 export async function createApp(

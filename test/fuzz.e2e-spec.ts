@@ -116,6 +116,9 @@ function expectSane(got: Got, sent: Sent): void {
     uri_too_long: /MAX_URL_BYTES/,
     admin_disabled: /ADMIN_TOKEN/,
   };
+  if (got.status === 415 && body.reason !== 'unsupported_media_type') {
+    throw new Error(`415 with reason ${String(body.reason)}: ${what}`);
+  }
   if (!names[String(body.reason)].test(String(body.message))) {
     throw new Error(`message does not name the problem: ${what}`);
   }

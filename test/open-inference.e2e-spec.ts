@@ -205,6 +205,14 @@ describe('Open Inference Protocol (V2)', () => {
       );
     });
 
+    it('a path that does not decode: 400 with an error body, not the service shape', async () => {
+      const res = await request(t.http)
+        .post('/v2/models/%ZZ/infer')
+        .send({ inputs: [text(['a'])] })
+        .expect(400);
+      expect(Object.keys(res.body as object)).toEqual(['error']);
+    });
+
     it('malformed JSON: 400 with an error body', async () => {
       const res = await request(t.http)
         .post('/v2/models/tiny/infer')

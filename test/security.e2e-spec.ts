@@ -161,6 +161,24 @@ describe('rate limits', () => {
       await t.app.close();
     }
   });
+
+  it('counts requests with a wrong or missing API key against the address limit', async () => {
+    const t = await startApp({ API_KEYS: 'a', RATE_LIMIT_PER_ADDRESS: '3' });
+    try {
+      await request(t.http).get('/v1/models').expect(401);
+      await request(t.http).get('/v1/models').set('authorization', 'Bearer guess1').expect(401);
+      await request(t.http).get('/v1/models').set('authorization', 'Bearer guess2').expect(401);
+      // the fourth guess is refused before its key is even compared
+      const limited = await request(t.http)
+        .get('/v1/models')
+        .set('authorization', 'Bearer guess3')
+        .expect(429);
+      expect(limited.body.message).toContain('RATE_LIMIT_PER_ADDRESS');
+      await request(t.http).get('/v1/models').set('authorization', 'Bearer a').expect(429);
+    } finally {
+      await t.app.close();
+    }
+  });
 });
 
 describe('a model with a short position table', () => {
@@ -254,6 +272,26 @@ describe('limits and headers', () => {
       .expect(415);
     expect(res.body).toMatchObject({ reason: 'unsupported_media_type' });
     expect(res.body.message).toContain('text/plain');
+  });
+
+  it('shows the model folder in model details without the server path', async () => {
+    const res = await request(t.http).get('/v1/models/tiny').expect(200);
+    expect(path.isAbsolute(t.config.model.dir)).toBe(true);
+    expect(res.body.path).toBe('…/1');
+  });
+
+  it.each([
+    ['content-type', 'application/json; charset=latin1', /charset/],
+    ['content-encoding', 'zstd', /encoding/],
+  ])('answers 415 unsupported_media_type for JSON sent with %s %s', async (header, value, says) => {
+    const res = await request(t.http)
+      .post('/v1/translate')
+      .set('content-type', 'application/json')
+      .set(header, value)
+      .send('{"text":"Hello"}')
+      .expect(415);
+    expect(res.body).toMatchObject({ reason: 'unsupported_media_type' });
+    expect(res.body.message).toMatch(says);
   });
 
   it('refuses bodies nested deeper than 32 levels before parsing them', async () => {

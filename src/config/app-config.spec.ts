@@ -141,12 +141,18 @@ describe('loadAppConfig', () => {
     expect(config.admin.token).toBe('a-long-enough-admin-token');
   });
 
+  it('trims ADMIN_TOKEN, as a secret mounted from a file ends in a newline', () => {
+    const config = loadAppConfig({ ADMIN_TOKEN: 'a-long-enough-admin-token\n' });
+    expect(config.admin.token).toBe('a-long-enough-admin-token');
+  });
+
   it.each([
     [{ MODEL_VERSION_POLICY: 'newest' }, 'MODEL_VERSION_POLICY must be'],
     [{ MODEL_CANARY: 'en-hi=10' }, 'MODEL_CANARY must be'],
     [{ MODEL_CANARY: 'en-hi:2=150' }, 'each weight at most 100'],
     [{ MODEL_CANARY: 'en-hi:2=10,en-hi:3=10' }, 'one entry per model'],
     [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN must be at least 16 characters'],
+    [{ ADMIN_TOKEN: 'short  with  spaces  inside' }, 'ADMIN_TOKEN must not contain whitespace'],
   ])('rejects %j', (env, message) => {
     expect(() => loadAppConfig(env)).toThrow(message);
   });

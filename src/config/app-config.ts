@@ -56,7 +56,13 @@ export interface AppConfig {
     maxNewTokens: number;
   };
   resilience: { modelFailureThreshold: number };
-  batching: { maxBatchSize: number; maxBatchDelayMs: number; maxQueue: number };
+  batching: {
+    maxBatchSize: number;
+    maxBatchDelayMs: number;
+    maxQueue: number;
+    /** MAX_BATCH_CACHE_MB in bytes */
+    maxCacheBytes: number;
+  };
   cache: { size: number };
   logging: {
     dir: string;
@@ -203,6 +209,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxBatchSize: dto.MAX_BATCH_SIZE,
       maxBatchDelayMs: dto.MAX_BATCH_DELAY_MS,
       maxQueue: dto.MAX_QUEUE,
+      maxCacheBytes: dto.MAX_BATCH_CACHE_MB * 1024 * 1024,
     },
     cache: { size: dto.TRANSLATION_CACHE_SIZE },
     logging: {

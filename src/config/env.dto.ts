@@ -65,8 +65,11 @@ export class EnvDto {
   })
   MODEL_CANARY?: string;
   /** Enables the admin API (/v1/admin/...) and is the bearer token it requires. */
+  // Secrets mounted from files end in a newline; a bearer token never holds whitespace.
   @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
+  @Matches(/^\S*$/, { message: 'ADMIN_TOKEN must not contain whitespace' })
   @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
   ADMIN_TOKEN?: string;
 
@@ -77,6 +80,11 @@ export class EnvDto {
   @Type(() => Number) @IsInt() @Min(1024) MAX_BODY_BYTES = 1048576;
   /** Most sentences decoded together in one forward pass, over all requests batched together. */
   @Type(() => Number) @IsInt() @Min(1) @Max(1024) MAX_BATCH_SIZE = 32;
+  /**
+   * Decoder cache one batch may reach (rows × (source + new tokens) × the model's bytes per
+   * position): what bounds a batch's memory, since beams and long sentences multiply it.
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(65536) MAX_BATCH_CACHE_MB = 128;
   /** How long an idle model waits for more sentences before decoding; 0 starts at once. */
   @Type(() => Number) @IsInt() @Min(0) @Max(1000) MAX_BATCH_DELAY_MS = 2;
   /** Sentences allowed to wait for a batch; a request that does not fit gets 503 queue_full. */

@@ -11,7 +11,7 @@ import { ApiError } from '../common/api-errors';
 import { loadAppConfig } from '../config/app-config';
 import { ServiceMetrics } from '../metrics/service-metrics';
 import { BatchScheduler } from './batch-scheduler';
-import { GenerateOptions } from './generation-settings';
+import { cacheBytesPerPosition, GenerateOptions } from './generation-settings';
 import { GenerationOutput, Seq2SeqGenerator } from './seq2seq-generator';
 
 const V = FAKE_VOCAB;
@@ -43,7 +43,7 @@ class MetricsSpy {
   }
 }
 
-async function setup(env: Record<string, string> = {}) {
+async function setup(env: Record<string, string> = {}, cacheBytes?: number) {
   const runtime = new FakeSeq2SeqRuntime(
     fakeSpec({ vocabSize: V, nextLogits: hashedLogits(V, EOS, PAD) }),
   );
@@ -61,7 +61,12 @@ async function setup(env: Record<string, string> = {}) {
     return run(feeds);
   };
   const metrics = new MetricsSpy();
-  const config = loadAppConfig({ MAX_BATCH_DELAY_MS: '5', ...env });
+  const loaded = loadAppConfig({ MAX_BATCH_DELAY_MS: '5', ...env });
+  // MAX_BATCH_CACHE_MB counts megabytes; the fake model's cache is a few bytes per position
+  const config =
+    cacheBytes === undefined
+      ? loaded
+      : { ...loaded, batching: { ...loaded.batching, maxCacheBytes: cacheBytes } };
   const scheduler = new BatchScheduler(config, metrics as unknown as ServiceMetrics);
   return { generator, scheduler, metrics, hooks, rowsPerRun, runs: () => decoderRuns };
 }
@@ -108,6 +113,44 @@ describe('BatchScheduler', () => {
     const direct = await generator.generate(batch, greedy);
     expect(out.sequences).toEqual(direct.sequences);
     expect(metrics.batchSizes).toEqual([4, 4, 2]);
+  });
+
+  describe('with a decoder cache budget (MAX_BATCH_CACHE_MB)', () => {
+    const perPosition = cacheBytesPerPosition(settings);
+    /** What each batch the generator ran would cache at most, and the results. */
+    async function runWithBudget(budget: number, batch: number[][], options: GenerateOptions) {
+      const { generator, scheduler, metrics } = await setup({ MAX_BATCH_SIZE: '8' }, budget);
+      const costs: number[] = [];
+      const generate = generator.generate.bind(generator);
+      generator.generate = (rows, opts, control) => {
+        const longest = Math.max(...rows.map((r) => r.length));
+        costs.push(rows.length * opts.beamSize * (longest + opts.maxNewTokens) * perPosition);
+        return generate(rows, opts, control);
+      };
+      const out = await scheduler.submit(generator, batch, options);
+      return { out, costs, sizes: metrics.batchSizes, direct: await generate(batch, options) };
+    }
+
+    it('splits batches so that none can cache more than the budget', async () => {
+      const budget = 3 * beam.beamSize * (10 + beam.maxNewTokens) * perPosition;
+      const { out, costs, sizes, direct } = await runWithBudget(budget, sources(10), beam);
+      expect(out.sequences).toEqual(direct.sequences);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(10);
+      expect(sizes.length).toBeGreaterThan(10 / 8); // more batches than MAX_BATCH_SIZE alone makes
+      expect(Math.max(...sizes)).toBeGreaterThan(1);
+      for (const cost of costs) expect(cost).toBeLessThanOrEqual(budget);
+    });
+
+    it('still decodes a sentence over the budget on its own', async () => {
+      const { out, sizes, direct } = await runWithBudget(1, sources(3), beam);
+      expect(out.sequences).toEqual(direct.sequences);
+      expect(sizes).toEqual([1, 1, 1]);
+    });
+
+    it('leaves batches of short greedy sentences at MAX_BATCH_SIZE under the default budget', async () => {
+      const { sizes } = await runWithBudget(128 * 1024 * 1024, sources(16), greedy);
+      expect(sizes).toEqual([8, 8]);
+    });
   });
 
   it('refuses a request that does not fit the queue with 503 queue_full', async () => {

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { ApiError } from '../common/api-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ModelLabels, ServiceMetrics } from '../metrics/service-metrics';
-import { GenerateOptions } from './generation-settings';
+import { cacheBytesPerPosition, GenerateOptions } from './generation-settings';
 import { emptyGeneration, GenerationOutput, TextGenerator } from './seq2seq-generator';
 
 /** One sentence waiting for (or in) a decoder batch, and the caller waiting for it. */
@@ -42,6 +42,17 @@ interface RunningBatch {
 }
 
 /**
+ * Decoder cache a batch of compatible items (length-sorted) can reach: every row (sentence ×
+ * beam) caches the padded source and, at worst, max_new_tokens generated positions.
+ */
+function batchCacheBytes(items: Item[]): number {
+  const { generator, options } = items[0];
+  const longest = items[items.length - 1].ids.length;
+  const rows = items.length * options.beamSize;
+  return rows * (longest + options.maxNewTokens) * cacheBytesPerPosition(generator.settings);
+}
+
+/**
  * Dynamic batching across requests. Sentences of concurrent requests that arrive while the
  * model is busy, or within MAX_BATCH_DELAY_MS of an idle model, are decoded together (up to
  * MAX_BATCH_SIZE, same model and generation options, similar source lengths), because a
@@ -63,6 +74,7 @@ export class BatchScheduler {
   private readonly maxBatchSize: number;
   private readonly maxBatchDelayMs: number;
   private readonly maxQueue: number;
+  private readonly maxCacheBytes: number;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -72,6 +84,7 @@ export class BatchScheduler {
       maxBatchSize: this.maxBatchSize,
       maxBatchDelayMs: this.maxBatchDelayMs,
       maxQueue: this.maxQueue,
+      maxCacheBytes: this.maxCacheBytes,
     } = config.batching);
   }
 
@@ -232,7 +245,9 @@ export class BatchScheduler {
 
   /**
    * The oldest waiting sentence and up to MAX_BATCH_SIZE - 1 compatible ones (same generator
-   * and options) closest to it in length, so padding stays small and nobody starves.
+   * and options) closest to it in length, so padding stays small and nobody starves; then the
+   * longest are left for later batches while the decoder cache the batch can reach exceeds
+   * MAX_BATCH_CACHE_MB (a sentence over it on its own still runs, alone).
    */
   private takeBatch(): Item[] {
     const head = this.queue[0];
@@ -260,6 +275,9 @@ export class BatchScheduler {
         if (spread < bestSpread) best = start;
       }
       chosen = compatible.slice(best, best + size);
+    }
+    while (chosen.length > 1 && batchCacheBytes(chosen) > this.maxCacheBytes) {
+      chosen = chosen[chosen.length - 1] === head ? chosen.slice(1) : chosen.slice(0, -1);
     }
     const taken = new Set(chosen);
     for (let i = this.queue.length - 1; i >= 0; i--) {

@@ -1,5 +1,9 @@
 import { MarianConfig } from '../model/model-package';
-import { resolveGenerateOptions, resolveGenerationSettings } from './generation-settings';
+import {
+  cacheBytesPerPosition,
+  resolveGenerateOptions,
+  resolveGenerationSettings,
+} from './generation-settings';
 
 const config: MarianConfig = {
   d_model: 512,
@@ -29,7 +33,10 @@ describe('generation settings', () => {
       maxSourceTokens: 512,
       numHeads: 8,
       headDim: 64,
+      decoderLayers: 6,
     });
+    // opus-mt-en-hi's shape: 6 layers × keys and values × 512 floats
+    expect(cacheBytesPerPosition(s)).toBe(6 * 2 * 512 * 4);
   });
 
   it('prefers generation_config.json and ignores sentinel tokenizer limits', () => {

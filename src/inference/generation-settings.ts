@@ -20,6 +20,7 @@ export interface GenerationSettings {
   maxNewTokensLimit: number;
   numHeads: number;
   headDim: number;
+  decoderLayers: number;
 }
 
 export interface GenerateOptions {
@@ -58,11 +59,26 @@ export function resolveGenerationSettings(
     maxNewTokensLimit,
     numHeads: config.decoder_attention_heads,
     headDim: config.d_model / config.decoder_attention_heads,
+    decoderLayers: config.decoder_layers,
   };
   if (settings.maxSourceTokens < 2) {
     throw new ModelPackageError('max_position_embeddings is too small to encode any text');
   }
   return settings;
+}
+
+/**
+ * Decoder cache bytes per row and position: keys and values (float32) of every decoder layer.
+ * A row caches one position per source token (cross-attention) and per generated token.
+ */
+export function cacheBytesPerPosition(settings: GenerationSettings): number {
+  return (
+    settings.decoderLayers *
+    2 *
+    settings.numHeads *
+    settings.headDim *
+    Float32Array.BYTES_PER_ELEMENT
+  );
 }
 
 /** The model's default max_new_tokens as served: MAX_NEW_TOKENS caps it too. */

@@ -25,6 +25,7 @@ import {
   TranslateResponseDto,
 } from './dto/translate.dto';
 import { TranslationService } from './translation.service';
+import { EXAMPLE_MODEL } from '../common/openapi-examples';
 
 @ApiTags('translation')
 @Controller()
@@ -67,8 +68,8 @@ export class TranslationController {
   @Post(ROUTES.versionTranslate)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Translate with one version of one model (bypasses any canary split)' })
-  @ApiParam({ name: 'name', example: 'en-hi' })
-  @ApiParam({ name: 'version', example: '1' })
+  @ApiParam({ name: 'name', example: EXAMPLE_MODEL.name })
+  @ApiParam({ name: 'version', example: EXAMPLE_MODEL.version })
   @ApiBody({
     type: TranslateRequestDto,
     examples: { single: { summary: 'One text', value: { text: 'Hello' } } },

@@ -79,4 +79,13 @@ describe('ServiceMetrics', () => {
     metrics.setDrift(null, {});
     expect(await series(METRIC.driftScore)).not.toContain('model_version="3"}');
   });
+
+  it("drops the previous default version's drift series when the default version changes", async () => {
+    metrics.setModel('m', '3');
+    metrics.setDrift(5.7, { token_length_psi: 5.7 });
+    expect(await series(METRIC.driftScore)).toContain('model_version="3"} 5.7');
+    metrics.setModel('m', '4');
+    expect(await series(METRIC.driftScore)).not.toContain('model_version="3"');
+    expect(await series(METRIC.driftSignal)).not.toContain('model_version="3"');
+  });
 });

@@ -26,6 +26,8 @@ export interface MetricsSummary {
 @Injectable()
 export class ServiceMetrics {
   private labels: ModelLabels;
+  /** drift signals exported under the current labels, removed when the default version changes */
+  private readonly driftSignals = new Set<string>();
   private readonly startedAt = Date.now();
   private readonly latencies: SlidingWindow;
   private predictions = 0;
@@ -65,6 +67,10 @@ export class ServiceMetrics {
   setModel(name: string, version: string): void {
     if (this.labels.model_version === UNRESOLVED) this.modelReady.remove(this.labels);
     this.queueLength.remove(this.labels);
+    // the drift window starts over with the new version: the old score must not keep alerting
+    this.driftScore.remove(this.labels);
+    for (const signal of this.driftSignals) this.driftSignal.remove({ ...this.labels, signal });
+    this.driftSignals.clear();
     this.labels = { model_name: name, model_version: version };
     this.queueLength.set(this.labels, 0);
   }
@@ -159,6 +165,7 @@ export class ServiceMetrics {
     }
     for (const [signal, value] of Object.entries(signals)) {
       this.driftSignal.set({ ...this.labels, signal }, value);
+      this.driftSignals.add(signal);
     }
   }
 

@@ -18,6 +18,7 @@ import { AdminTokenGuard } from './admin-token.guard';
 import { AdminModelRequestDto } from './dto/admin-model.dto';
 import { ModelStatusDto } from './model-info.dto';
 import { ModelService } from './model.service';
+import { EXAMPLE_MODEL } from '../common/openapi-examples';
 
 /** Load and unload model versions at run time (off unless ADMIN_TOKEN is set). */
 @ApiTags('admin')
@@ -41,7 +42,7 @@ export class AdminModelsController {
       'Load a version (verified and warmed up before it takes traffic; kept loaded whatever the ' +
       'policy) or, without one, rescan the model and retry failed versions',
   })
-  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiParam({ name: 'name', example: EXAMPLE_MODEL.name })
   @ApiBody({ type: AdminModelRequestDto, required: false })
   @ApiOkResponse({ type: ModelStatusDto })
   @ApiUnprocessableEntityResponse({
@@ -59,7 +60,7 @@ export class AdminModelsController {
       'Unload a version (or, without one, the whole model) until loaded again; answers once ' +
       'running requests finished and its sessions are released',
   })
-  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiParam({ name: 'name', example: EXAMPLE_MODEL.name })
   @ApiBody({ type: AdminModelRequestDto, required: false })
   @ApiOkResponse({ type: ModelStatusDto })
   unload(@Param('name') name: string, @Body() body: AdminModelRequestDto): Promise<ModelStatusDto> {

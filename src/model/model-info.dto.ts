@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EXAMPLE_MODEL } from '../common/openapi-examples';
 
 export class ModelSummaryDto {
-  @ApiProperty({ example: 'en-hi' }) name: string;
+  @ApiProperty({ example: EXAMPLE_MODEL.name }) name: string;
   @ApiProperty({
-    example: '1',
+    example: EXAMPLE_MODEL.version,
     nullable: true,
     type: String,
     description: 'Version being served (or loading)',
@@ -13,7 +14,10 @@ export class ModelSummaryDto {
   state: string;
   @ApiPropertyOptional({ example: 'checksum mismatch for onnx/encoder_model.onnx: …' })
   reason?: string;
-  @ApiProperty({ example: ['1'], description: 'Integer version folders found on disk' })
+  @ApiProperty({
+    example: [EXAMPLE_MODEL.version],
+    description: 'Integer version folders found on disk',
+  })
   versions_available: string[];
 }
 
@@ -128,7 +132,7 @@ export class ModelDetailDto extends ModelSummaryDto {
 
 /** A model's state after an admin operation. */
 export class ModelStatusDto {
-  @ApiProperty({ example: 'en-hi' }) name: string;
+  @ApiProperty({ example: EXAMPLE_MODEL.name }) name: string;
   @ApiPropertyOptional({ example: '2', description: 'The default version, once one is known' })
   version?: string;
   @ApiProperty({ enum: ['loading', 'ready', 'failed', 'unloaded'], example: 'ready' })

@@ -14,6 +14,8 @@ import { ErrorResponseDto } from '../common/error-response.dto';
 import { ModelDetailDto, ModelListDto, ModelSummaryDto } from './model-info.dto';
 import { MODEL_RUNTIME, ModelRuntime } from './model-runtime.port';
 import { ModelService } from './model.service';
+import { EXAMPLE_MODEL } from '../common/openapi-examples';
+import { redactInternals } from '../common/security/redact-internals';
 
 @ApiTags('models')
 @Controller(ROUTES.models)
@@ -37,7 +39,7 @@ export class ModelsController {
       'One model: per-version state (with load failures), policy, canary, and for the default ' +
       'version its config, generation defaults, metrics.json and checksums',
   })
-  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiParam({ name: 'name', example: EXAMPLE_MODEL.name })
   @ApiOkResponse({ type: ModelDetailDto })
   @ApiNotFoundResponse({
     type: ErrorResponseDto,
@@ -61,7 +63,8 @@ export class ModelsController {
     return {
       ...summary,
       ...lifecycle,
-      path: loaded.dir,
+      // as error messages show paths: relative ones whole, absolute ones by their last segment
+      path: redactInternals(loaded.dir),
       runtime: this.runtime.description,
       load_ms: round(loaded.loadMs),
       warmup_ms: round(loaded.warmupMs),

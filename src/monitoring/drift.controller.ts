@@ -2,9 +2,10 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ROUTES } from '../app.routes';
 import { DriftReport, DriftService } from './drift.service';
+import { EXAMPLE_MODEL } from '../common/openapi-examples';
 
 const EXAMPLE: DriftReport = {
-  model: { name: 'en-hi', version: '1' },
+  model: { name: EXAMPLE_MODEL.name, version: EXAMPLE_MODEL.version },
   status: 'ok',
   score: 0.041,
   threshold: 0.2,

@@ -103,8 +103,9 @@ describe('DriftService', () => {
 
     observe(Array.from({ length: 30 }, (_, i) => inDistribution(i)));
     expect(service.report().window.samples).toBe(30);
-    // a new default version is loaded: the window restarts with its traffic
+    // a new default version is loaded: the window restarts, before it has served anything too
     (models as { current: unknown }).current = { driftProfile: FAKE_DRIFT_PROFILE };
+    expect(service.report().window.samples).toBe(0);
     observe(Array.from({ length: 5 }, (_, i) => inDistribution(i)));
     expect(service.report()).toMatchObject({ status: 'insufficient_data', window: { samples: 5 } });
   });

@@ -78,12 +78,7 @@ export class DriftService {
    */
   observe(servedBy: LoadedModel, features: TextFeatures[]): void {
     if (servedBy !== this.models.current) return;
-    if (servedBy !== this.windowOwner) {
-      // a new default version: its predecessor's traffic is no evidence about its inputs
-      this.window.length = 0;
-      this.next = 0;
-      this.windowOwner = servedBy;
-    }
+    this.startOverOnNewVersion();
     const { windowSize, threshold } = this.config.drift;
     for (const f of features) {
       if (this.window.length < windowSize) this.window.push(f);
@@ -104,8 +99,23 @@ export class DriftService {
     this.drifting = drifting;
   }
 
+  /**
+   * Empties the window when the default version changed since it was filled: the predecessor's
+   * traffic is no evidence about the new version's inputs (and its report must not carry the
+   * new version's name), also before the new version has served anything.
+   */
+  private startOverOnNewVersion(): void {
+    const current = this.models.current;
+    if (current === this.windowOwner) return;
+    this.window.length = 0;
+    this.next = 0;
+    this.windowOwner = current;
+    this.drifting = false;
+  }
+
   report(): DriftReport {
     const { windowSize, minSamples, threshold } = this.config.drift;
+    this.startOverOnNewVersion();
     const profile = this.currentProfile();
     const samples = this.window.length;
     const base = {

@@ -56,10 +56,10 @@ export async function startApp(
   return { app, config, logDir, models, http: app.getHttpServer() };
 }
 
-/** A copy of the tiny package under a fresh models folder, for tests that damage it. */
-export function copyTinyPackage(): { modelDir: string; versionDir: string } {
+/** A copy of the tiny package under a fresh models folder, for tests that damage or move it. */
+export function copyTinyPackage(version = '1'): { modelDir: string; versionDir: string } {
   const modelDir = mkdtempSync(path.join(tmpdir(), 'anuvaad-models-'));
-  const versionDir = path.join(modelDir, TINY, '1');
+  const versionDir = path.join(modelDir, TINY, version);
   cpSync(TINY_DIR, versionDir, { recursive: true });
   return { modelDir, versionDir };
 }

@@ -33,6 +33,7 @@ export const fakeGenerationSettings: GenerationSettings = {
   maxNewTokensLimit: 64,
   numHeads: 2,
   headDim: 2,
+  decoderLayers: 2,
 };
 
 export interface FakeModelSpec {

@@ -1,6 +1,6 @@
 import { ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerModuleOptions } from '@nestjs/throttler';
-import type { ThrottlerLimitDetail } from '@nestjs/throttler';
+import type { ThrottlerLimitDetail, ThrottlerRequest } from '@nestjs/throttler';
 import { AppConfig } from '../../config/app-config';
 import { ApiError } from '../api-errors';
 import type { AuthenticatedRequest } from './api-key.guard';
@@ -49,22 +49,30 @@ export function rateLimitOptions(config: AppConfig): ThrottlerModuleOptions {
 
 /**
  * @nestjs/throttler's guard on API routes only (probes and scrapes are never throttled),
- * answering 429 `rate_limited` in the service's error shape with Retry-After.
+ * answering 429 `rate_limited` in the service's error shape with Retry-After. Each subclass
+ * applies one of the two limits, so that the address limit can run before the API key check
+ * (failed key guesses count too) and the key limit after it (only verified keys are counted).
  */
-@Injectable()
-export class RateLimitGuard extends ThrottlerGuard {
+abstract class RateLimitGuard extends ThrottlerGuard {
+  protected abstract readonly limit: keyof typeof RATE_LIMITS;
+
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
     return Promise.resolve(
       context.getType() !== 'http' || routeAccess(this.reflector, context) !== 'api',
     );
   }
 
+  protected override handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    return request.throttler.name === this.limit
+      ? super.handleRequest(request)
+      : Promise.resolve(true);
+  }
+
   protected override throwThrottlingException(
     _context: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
-    const name = detail.tracker.startsWith('address:') ? 'address' : 'key';
-    const { variable, per } = RATE_LIMITS[name];
+    const { variable, per } = RATE_LIMITS[this.limit];
     const retryAfter = Math.max(1, Math.ceil(detail.timeToBlockExpire));
     throw new ApiError(
       HttpStatus.TOO_MANY_REQUESTS,
@@ -73,4 +81,16 @@ export class RateLimitGuard extends ThrottlerGuard {
       retryAfter,
     );
   }
+}
+
+/** RATE_LIMIT_PER_ADDRESS, before the API key is checked: wrong keys are limited like any request. */
+@Injectable()
+export class AddressRateLimitGuard extends RateLimitGuard {
+  protected readonly limit = 'address';
+}
+
+/** RATE_LIMIT_PER_KEY, after the API key guard verified the key it counts. */
+@Injectable()
+export class KeyRateLimitGuard extends RateLimitGuard {
+  protected readonly limit = 'key';
 }

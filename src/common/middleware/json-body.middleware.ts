@@ -103,10 +103,16 @@ export class JsonBodyMiddleware implements NestMiddleware {
           `malformed JSON in request body: ${e.message}`,
         );
       default:
-        // other client-side body problems (bad charset, aborted upload) keep their 4xx status
-        return typeof e.status === 'number' && e.status >= 400 && e.status < 500
-          ? new ApiError(e.status, 'validation_failed', e.message)
-          : err;
+        // other client-side body problems (bad charset or content encoding, aborted upload)
+        // keep their 4xx status
+        if (typeof e.status !== 'number' || e.status < 400 || e.status >= 500) return err;
+        return new ApiError(
+          e.status,
+          e.status === Number(HttpStatus.UNSUPPORTED_MEDIA_TYPE)
+            ? 'unsupported_media_type'
+            : 'validation_failed',
+          e.message,
+        );
     }
   }
 }

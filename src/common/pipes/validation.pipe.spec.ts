@@ -47,6 +47,16 @@ describe('validation pipe', () => {
     expect(e!.message).toContain('beam_size must not be greater than 8');
   });
 
+  it.each(['{"text":"hi","__proto__":{"a":1}}', '{"text":"hi","constructor":{"a":1}}'])(
+    'rejects prototype keys, which the transform would drop unseen: %s',
+    async (json) => {
+      const e = await problems(JSON.parse(json));
+      expect(e).toBeInstanceOf(ApiError);
+      expect(e!.reason).toBe('validation_failed');
+      expect(e!.message).toMatch(/property (__proto__|constructor) should not exist/);
+    },
+  );
+
   it('does not coerce strings into numbers', async () => {
     const e = await problems({ text: 'hi', max_new_tokens: '12' });
     expect(e!.details).toContainEqual(

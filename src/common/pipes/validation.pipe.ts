@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldProblem, validationFailed } from '../api-errors';
 
 /** Flattens nested class-validator errors into one entry per (field path, failed rule). */
@@ -14,12 +14,45 @@ export function fieldProblems(errors: ValidationError[], parent = ''): FieldProb
   });
 }
 
+/** Keys JSON.parse keeps as own properties that class-transformer skips, so whitelisting never sees them. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Field paths of prototype keys anywhere in a parsed body. */
+function prototypeKeys(value: unknown, parent = ''): string[] {
+  if (value === null || typeof value !== 'object') return [];
+  return Object.keys(value).flatMap((key) => {
+    const field = parent ? `${parent}.${key}` : key;
+    return PROTOTYPE_KEYS.has(key)
+      ? [field]
+      : prototypeKeys((value as Record<string, unknown>)[key], field);
+  });
+}
+
 /**
- * Global validation: DTOs are transformed to their classes, unknown fields are rejected,
- * and a 400 names each failing field and the rule it broke.
+ * Global validation: DTOs are transformed to their classes, unknown fields are rejected (the
+ * prototype keys too, which the transform would drop unseen), and a 400 names each failing
+ * field and the rule it broke.
  */
+class StrictValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body') {
+      const fields = prototypeKeys(value);
+      if (fields.length > 0) {
+        throw validationFailed(
+          fields.map((field) => ({
+            field,
+            rule: 'whitelistValidation',
+            message: `property ${field} should not exist`,
+          })),
+        );
+      }
+    }
+    return super.transform(value, metadata) as Promise<unknown>;
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StrictValidationPipe({
     transform: true,
     whitelist: true,
     forbidNonWhitelisted: true,

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { MAX_BEAM_SIZE, MAX_NEW_TOKENS_CAP } from '../generation-settings';
 import { IsTextInput } from './is-text-input.validator';
+import { EXAMPLE_MODEL } from '../../common/openapi-examples';
 
 export class TranslateRequestDto {
   @ApiProperty({
@@ -39,7 +40,7 @@ export class TranslateRequestDto {
   max_new_tokens?: number;
 
   @ApiPropertyOptional({
-    example: 'en-hi',
+    example: EXAMPLE_MODEL.name,
     description: 'A model of the repository; default MODEL_NAME',
   })
   @IsOptional()
@@ -47,7 +48,7 @@ export class TranslateRequestDto {
   model?: string;
 
   @ApiPropertyOptional({
-    example: '1',
+    example: EXAMPLE_MODEL.version,
     description:
       'A loaded version of the model; default: the newest ready one (or MODEL_VERSION), or the canary by its weight',
   })
@@ -58,8 +59,8 @@ export class TranslateRequestDto {
 }
 
 export class ModelRefDto {
-  @ApiProperty({ example: 'en-hi' }) name: string;
-  @ApiProperty({ example: '1' }) version: string;
+  @ApiProperty({ example: EXAMPLE_MODEL.name }) name: string;
+  @ApiProperty({ example: EXAMPLE_MODEL.version }) version: string;
 }
 
 export class TranslateResponseDto {
@@ -81,6 +82,6 @@ export class PredictRequestDto {
 
 export class PredictResponseDto {
   @ApiProperty({ example: 'नमस्ते दुनिया' }) translation: string;
-  @ApiProperty({ example: '1' }) model_version: string;
+  @ApiProperty({ example: EXAMPLE_MODEL.version }) model_version: string;
   @ApiProperty({ example: 11.8 }) latency_ms: number;
 }

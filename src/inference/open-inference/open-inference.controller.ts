@@ -53,6 +53,7 @@ import {
   V2ServerMetadataDto,
 } from './open-inference.dto';
 import { SERVER_INFO, ServerInfo } from './server-info';
+import { EXAMPLE_MODEL } from '../../common/openapi-examples';
 
 const INFER_EXAMPLES = {
   texts: {
@@ -124,7 +125,7 @@ export class OpenInferenceController {
   @ApiOperation({
     summary: 'V2 model metadata: ready versions, platform, input and output tensors',
   })
-  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiParam({ name: 'name', example: EXAMPLE_MODEL.name })
   @ApiOkResponse({ type: V2ModelMetadataDto })
   @ApiNotFoundResponse(errorResponse)
   modelMetadata(@Param('name') name: string): V2ModelMetadataDto {
@@ -133,8 +134,8 @@ export class OpenInferenceController {
 
   @Get(V2_ROUTES.version)
   @ApiOperation({ summary: 'V2 model metadata of one version' })
-  @ApiParam({ name: 'name', example: 'en-hi' })
-  @ApiParam({ name: 'version', example: '1' })
+  @ApiParam({ name: 'name', example: EXAMPLE_MODEL.name })
+  @ApiParam({ name: 'version', example: EXAMPLE_MODEL.version })
   @ApiOkResponse({ type: V2ModelMetadataDto })
   @ApiNotFoundResponse(errorResponse)
   versionMetadata(
@@ -146,7 +147,7 @@ export class OpenInferenceController {
 
   @Get(`${V2_ROUTES.model}/ready`)
   @ApiOperation({ summary: 'V2 model ready: 200 when a version is ready, else 400 (ready: false)' })
-  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiParam({ name: 'name', example: EXAMPLE_MODEL.name })
   @ApiOkResponse({ type: V2ModelReadyDto })
   @ApiBadRequestResponse({ type: V2ModelReadyDto, description: 'Known but not ready' })
   @ApiNotFoundResponse(errorResponse)
@@ -162,8 +163,8 @@ export class OpenInferenceController {
 
   @Get(`${V2_ROUTES.version}/ready`)
   @ApiOperation({ summary: 'V2 model version ready' })
-  @ApiParam({ name: 'name', example: 'en-hi' })
-  @ApiParam({ name: 'version', example: '1' })
+  @ApiParam({ name: 'name', example: EXAMPLE_MODEL.name })
+  @ApiParam({ name: 'version', example: EXAMPLE_MODEL.version })
   @ApiOkResponse({ type: V2ModelReadyDto })
   @ApiBadRequestResponse({ type: V2ModelReadyDto, description: 'Known but not ready' })
   @ApiNotFoundResponse(errorResponse)
@@ -190,7 +191,7 @@ export class OpenInferenceController {
   @ApiOperation({
     summary: 'V2 inference: a BYTES tensor "text" in, a BYTES tensor "translation" out',
   })
-  @ApiParam({ name: 'name', example: 'en-hi' })
+  @ApiParam({ name: 'name', example: EXAMPLE_MODEL.name })
   @ApiBody({ type: V2InferenceRequestDto, examples: INFER_EXAMPLES })
   @ApiOkResponse({ type: V2InferenceResponseDto })
   @ApiBadRequestResponse(errorResponse)
@@ -209,8 +210,8 @@ export class OpenInferenceController {
   @Post(V2_ROUTES.versionInfer)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'V2 inference on one version' })
-  @ApiParam({ name: 'name', example: 'en-hi' })
-  @ApiParam({ name: 'version', example: '1' })
+  @ApiParam({ name: 'name', example: EXAMPLE_MODEL.name })
+  @ApiParam({ name: 'version', example: EXAMPLE_MODEL.version })
   @ApiBody({ type: V2InferenceRequestDto, examples: INFER_EXAMPLES })
   @ApiOkResponse({ type: V2InferenceResponseDto })
   @ApiBadRequestResponse(errorResponse)

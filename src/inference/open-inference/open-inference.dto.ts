@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EXAMPLE_MODEL } from '../../common/openapi-examples';
 
 /** Swagger shapes of the Open Inference Protocol (validation is in inference-protocol.ts). */
 export class V2ServerMetadataDto {
@@ -16,7 +17,7 @@ export class V2ReadyDto {
 }
 
 export class V2ModelReadyDto {
-  @ApiProperty({ example: 'en-hi' }) name: string;
+  @ApiProperty({ example: EXAMPLE_MODEL.name }) name: string;
   @ApiProperty({ example: true }) ready: boolean;
 }
 
@@ -28,8 +29,8 @@ export class V2MetadataTensorDto {
 }
 
 export class V2ModelMetadataDto {
-  @ApiProperty({ example: 'en-hi' }) name: string;
-  @ApiProperty({ example: ['1'], type: [String], description: 'Ready versions' })
+  @ApiProperty({ example: EXAMPLE_MODEL.name }) name: string;
+  @ApiProperty({ example: [EXAMPLE_MODEL.version], type: [String], description: 'Ready versions' })
   versions: string[];
   @ApiProperty({ example: 'onnxruntime_onnx' }) platform: string;
   @ApiProperty({ type: [V2MetadataTensorDto] }) inputs: V2MetadataTensorDto[];
@@ -57,8 +58,8 @@ export class V2InferenceRequestDto {
 }
 
 export class V2InferenceResponseDto {
-  @ApiProperty({ example: 'en-hi' }) model_name: string;
-  @ApiProperty({ example: '1' }) model_version: string;
+  @ApiProperty({ example: EXAMPLE_MODEL.name }) model_name: string;
+  @ApiProperty({ example: EXAMPLE_MODEL.version }) model_version: string;
   @ApiPropertyOptional({ example: 'req-42' }) id?: string;
   @ApiProperty({
     type: [V2TensorDto],
