@@ -184,8 +184,9 @@ greedy outputs, max |Δlogit| {parity.get('max_abs_logit_diff', float('nan')):.1
 {samples}
 
 ## Known limits
-- Small model trained for a short time on two CPU cores, and undertrained: dev chrF kept rising (ever more slowly) through
-  the run until the learning rate was cooled down to zero at the end of the time budget. It does not reach the project's target
+- Small model trained on two CPU cores: dev chrF rose quickly over the first legs of the run and levelled off in the
+  last ones (training/README.md has the curve), so more hours of the same training on the same hardware would add little;
+  a larger model, more compute and more conversational data would. It does not reach the project's target
   (greedy dev chrF 40). Expect literal and often wrong translations, especially for everyday conversational English
   (see the samples above: they are not yet recognisable as the same meaning), long sentences, rare words and names.
   Software UI strings, which dominate the data, fare best.

@@ -1,10 +1,11 @@
 """Resuming a run: the same weights as an uninterrupted run, and a fresh epoch when the data changed."""
 from pathlib import Path
 
+import pytest
 import torch
 
 from training.__main__ import main
-from training.paths import DATA_DIR
+from training.paths import DATA_DIR, MODELS_DIR
 
 from .conftest import TINY_MODEL
 
@@ -36,3 +37,14 @@ def test_resuming_on_changed_data_starts_a_fresh_epoch(tmp_path):
     # the old epoch's remaining batches belong to other data: epoch 2 ran its first 2 batches
     assert (resumed["state"]["epoch"], resumed["state"]["batch_in_epoch"]) == (1, 2)
     assert resumed["state"]["data_settings"]["lexicon_max_words"] == 2
+
+
+def test_all_refuses_to_start_over_a_run_or_a_shipped_version(tmp_path):
+    (tmp_path / "last.pt").write_bytes(b"a run in progress")
+    with pytest.raises(SystemExit, match="already holds a training run"):
+        main(["all", "--work-dir", str(tmp_path), "--version", "999"])
+    (tmp_path / "last.pt").unlink()
+    shipped = sorted((MODELS_DIR / "en-hi").iterdir())[-1].name
+    with pytest.raises(SystemExit, match="exists: choose another --version"):
+        main(["all", "--work-dir", str(tmp_path), "--version", shipped])
+    assert list(tmp_path.iterdir()) == []  # nothing was trained or written
