@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import request from 'supertest';
-import { startApp, TestApp } from './support/e2e-app';
+import { eventually, startApp, TestApp } from './support/e2e-app';
 import { FaultyRuntime } from './support/faulty-runtime';
 
 describe('resilience', () => {
@@ -115,5 +115,28 @@ describe('resilience', () => {
     );
     expect(run.stdout).toContain('still alive');
     expect(run.status).toBe(0);
+  });
+});
+
+describe('resilience with the translation cache on', () => {
+  it('a request answered from the cache alone does not count as the model working again', async () => {
+    const runtime = new FaultyRuntime();
+    const t = await startApp({ MODEL_FAILURE_THRESHOLD: '2' }, { runtime });
+    const translate = (text: string) =>
+      request(t.http).post('/v1/translate').send({ text, beam_size: 1 });
+    try {
+      await translate('Hello.').expect(200); // now cached
+      runtime.failAll = true;
+      for (const text of ['Broken one.', 'Broken two.']) await translate(text).expect(500);
+      const failing = async () => (await request(t.http).get('/health/ready')).status === 503;
+      expect(await eventually(failing, 2000)).toBe(true);
+      // the cache still answers, but no decoder ran: readiness stays 503
+      await translate('Hello.').expect(200);
+      expect(await failing()).toBe(true);
+      await translate('Broken three.').expect(500);
+      expect(await failing()).toBe(true);
+    } finally {
+      await t.app.close();
+    }
   });
 });

@@ -10,7 +10,7 @@ import { DriftService } from '../monitoring/drift.service';
 import { nonLatinShare } from '../monitoring/text-features';
 import { BatchScheduler } from './batch-scheduler';
 import { resolveGenerateOptions, servedDefaultMaxNewTokens } from './generation-settings';
-import { splitSentences } from './sentence-splitter';
+import { SplitText, splitSentences } from './sentence-splitter';
 import { TranslationCache } from './translation-cache';
 
 export interface TranslationRequest {
@@ -60,7 +60,7 @@ export class TranslationService {
   private async translateOn(
     model: LoadedModel,
     request: TranslationRequest,
-    sentences: string[][],
+    sentences: SplitText[],
     context: { requestId: string; endpoint: string; signal?: AbortSignal },
     started: number,
   ): Promise<TranslationOutcome> {
@@ -106,7 +106,8 @@ export class TranslationService {
         e,
       );
     }
-    this.runtimeHealth.recordSuccess(model);
+    // a request answered from the cache alone says nothing about the runtime
+    if (outcome.decoded > 0) this.runtimeHealth.recordSuccess(model);
     const latencyMs = round(performance.now() - started);
     const { results, timings } = outcome;
     const translations = results.map((r) => r.text);
@@ -147,7 +148,7 @@ export class TranslationService {
    * Request-size limits from the environment; the message names the limit and its variable.
    * Returns each text's sentences (split once, for the count and for the translator).
    */
-  private checkLimits({ texts, maxNewTokens }: TranslationRequest): string[][] {
+  private checkLimits({ texts, maxNewTokens }: TranslationRequest): SplitText[] {
     const { maxTextsPerRequest, maxCharsPerText, maxSentencesPerRequest } = this.config.limits;
     const maxNewTokensLimit = this.config.limits.maxNewTokens;
     if (maxNewTokens !== undefined && maxNewTokens > maxNewTokensLimit) {
@@ -167,7 +168,7 @@ export class TranslationService {
       );
     }
     const sentencesPerText = texts.map((t) => splitSentences(t));
-    const sentences = sentencesPerText.reduce((n, s) => n + s.length, 0);
+    const sentences = sentencesPerText.reduce((n, s) => n + s.sentences.length, 0);
     if (sentences > maxSentencesPerRequest) {
       throw inputLimitExceeded(
         `the texts hold ${sentences} sentences; at most ${maxSentencesPerRequest} per request (MAX_SENTENCES_PER_REQUEST)`,

@@ -48,7 +48,9 @@ describe('Translator', () => {
     const { results } = await translator.translateTexts(texts, { split: true, batchSize: 4 });
     const { tokenizer } = translator;
     results.forEach((r, i) => {
-      const ids = splitSentences(texts[i]).flatMap((s) => tokenizer.encodeWithoutSpecial(s));
+      const ids = splitSentences(texts[i]).sentences.flatMap((s) =>
+        tokenizer.encodeWithoutSpecial(s),
+      );
       expect(r.sourceTokens).toBe(ids.length);
       expect(r.unknownTokens).toBe(ids.filter((id) => id === tokenizer.unkTokenId).length);
     });

@@ -15,7 +15,7 @@ import {
   resolveGenerationSettings,
 } from './generation-settings';
 import { MarianTokenizer } from './marian-tokenizer';
-import { joinSentences, splitSentences } from './sentence-splitter';
+import { joinSentences, SplitText, splitSentences } from './sentence-splitter';
 import { GenerationOutput, Seq2SeqGenerator, TextGenerator } from './seq2seq-generator';
 import type { GenerateOptions } from './generation-settings';
 
@@ -67,6 +67,8 @@ export interface StageTimings {
 export interface TranslationBatchResult<T> {
   results: T[];
   timings: StageTimings;
+  /** segments the model decoded (the others were blank or came from the cache) */
+  decoded: number;
 }
 
 /**
@@ -178,7 +180,7 @@ export class Translator {
       });
       timings.detokenizeMs += performance.now() - t0;
     }
-    return { results, timings };
+    return { results, timings, decoded: order.length };
   }
 
   /**
@@ -190,22 +192,28 @@ export class Translator {
     options: TranslateOptions & { split: boolean },
   ): Promise<TranslationBatchResult<TextTranslation>> {
     return this.translateSplitTexts(
-      texts.map((t) => (options.split ? splitSentences(t) : [t])),
+      texts.map((t) => (options.split ? splitSentences(t) : { sentences: [t], separators: [] })),
       options,
     );
   }
 
-  /** translateTexts for texts already split into sentences (one array of sentences per text). */
+  /** translateTexts for texts already split into sentences. */
   async translateSplitTexts(
-    segmentsPerText: string[][],
+    texts: SplitText[],
     options: TranslateOptions,
   ): Promise<TranslationBatchResult<TextTranslation>> {
-    const { results, timings } = await this.translateSegments(segmentsPerText.flat(), options);
+    const { results, timings, decoded } = await this.translateSegments(
+      texts.flatMap((t) => t.sentences),
+      options,
+    );
     let next = 0;
-    const translated = segmentsPerText.map((segments) => {
+    const translated = texts.map(({ sentences: segments, separators }) => {
       const parts = results.slice(next, (next += segments.length));
       return {
-        text: joinSentences(parts.map((p) => p.text).filter((t) => t !== '')),
+        text: joinSentences(
+          parts.map((p) => p.text),
+          separators,
+        ),
         ids: parts.flatMap((p) => p.ids),
         inputTokens: parts.reduce((n, p) => n + p.inputTokens, 0),
         unknownTokens: parts.reduce((n, p) => n + p.unknownTokens, 0),
@@ -214,7 +222,7 @@ export class Translator {
         segments: segments.length,
       };
     });
-    return { results: translated, timings };
+    return { results: translated, timings, decoded };
   }
 
   async dispose(): Promise<void> {

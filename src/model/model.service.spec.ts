@@ -386,6 +386,17 @@ describe('ModelService as a model repository', () => {
     });
   });
 
+  it('says a model is unloaded through the admin API when its only version was', async () => {
+    const { service } = makeService(repo('2'));
+    await service.load();
+    await service.unloadModel('fake', '2');
+    expect(service.status).toMatchObject({
+      state: 'unloaded',
+      reason:
+        'unloaded through the admin API ("2"); no other version is selected by the version policy',
+    });
+  });
+
   it('answers 422 when an admin load fails, and what served keeps serving', async () => {
     const root = repo('1');
     const { service } = makeService(root);

@@ -234,7 +234,9 @@ export class ModelService implements OnApplicationShutdown {
         state: 'unloaded',
         reason: entry.disabled
           ? 'unloaded through the admin API'
-          : 'no version folder is selected by the version policy',
+          : entry.adminUnloaded.size > 0
+            ? `unloaded through the admin API (${quoteList([...entry.adminUnloaded].sort(byVersion))}); no other version is selected by the version policy`
+            : 'no version folder is selected by the version policy',
         since: this.createdAt,
         versions,
       };

@@ -2,6 +2,7 @@ import { HttpStatus, Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { ROUTES, V2_ROUTES } from '../app.routes';
 import { ApiError } from '../common/api-errors';
+import { markArrival } from '../common/request-abort';
 import { GracefulShutdown } from './graceful-shutdown.service';
 
 /** Health routes keep answering while draining (with their not-ready report). */
@@ -20,8 +21,9 @@ export class DrainMiddleware implements NestMiddleware {
       (prefix) => req.path === prefix || req.path.startsWith(`${prefix}/`),
     );
     // Refused requests count as in flight too, so the drain does not close their connection
-    // before their 503 is written.
+    // before their 503 is written. The request's deadline starts now, as its tracking does.
     this.shutdown.track(req, res);
+    markArrival(req);
     if (this.shutdown.phase !== 'serving' && this.shutdown.phase !== 'grace' && !isHealth) {
       res.setHeader('Connection', 'close');
       const refuse = () =>

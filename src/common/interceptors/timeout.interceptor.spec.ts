@@ -4,7 +4,7 @@ import { firstValueFrom, of, throwError, timer } from 'rxjs';
 import { map } from 'rxjs/operators';
 import { loadAppConfig } from '../../config/app-config';
 import { ApiError } from '../api-errors';
-import { requestAbortController } from '../request-abort';
+import { markArrival, requestAbortController } from '../request-abort';
 import { TimeoutInterceptor } from './timeout.interceptor';
 
 describe('TimeoutInterceptor', () => {
@@ -49,6 +49,19 @@ describe('TimeoutInterceptor', () => {
     const { signal } = requestAbortController(req);
     expect(signal.aborted).toBe(true);
     expect(signal.reason).toBe(error);
+  });
+
+  it("counts the deadline from the request's arrival, body upload included", async () => {
+    const oneSecond = new TimeoutInterceptor(loadAppConfig({ REQUEST_TIMEOUT_MS: '1000' }));
+    const { context, req } = httpContext();
+    markArrival(req);
+    await new Promise((r) => setTimeout(r, 800)); // the body took 800 of the 1000 ms to arrive
+    const started = performance.now();
+    const slow = handler(() => timer(3000).pipe(map(() => 'late')));
+    const error = await firstValueFrom(oneSecond.intercept(context, slow)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'deadline_exceeded' });
+    // about 200 ms were left; a deadline counted from here would have taken 1000
+    expect(performance.now() - started).toBeLessThan(700);
   });
 
   it('aborts the signal when the client disconnects before the answer', () => {

@@ -11,13 +11,15 @@ import { Observable, throwError, TimeoutError } from 'rxjs';
 import { catchError, timeout } from 'rxjs/operators';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ApiError } from '../api-errors';
-import { requestAbortController } from '../request-abort';
+import { msSinceArrival, requestAbortController } from '../request-abort';
 
 /** nginx's "client closed request": only logs and metrics see it, the client is gone. */
 export const CLIENT_CLOSED_STATUS = 499 as HttpStatus;
 
 /**
- * Gives every request a deadline (REQUEST_TIMEOUT_MS) and a cancellation signal. Past the
+ * Gives every request a deadline (REQUEST_TIMEOUT_MS from its arrival, so time spent uploading
+ * the body counts: no request outlives it, which the shutdown drain relies on) and a
+ * cancellation signal. Past the
  * deadline the client gets 504 `deadline_exceeded` and the signal aborts, so the request's
  * queued sentences leave the queue and its decoding stops at the next decoder step instead of
  * running on for nobody. A client that disconnects before its answer aborts the signal too.
@@ -29,8 +31,12 @@ export class TimeoutInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const ms = this.config.http.requestTimeoutMs;
     const controller = this.attach(context);
+    const elapsed =
+      context.getType() === 'http'
+        ? msSinceArrival(context.switchToHttp().getRequest<Request>())
+        : 0;
     return next.handle().pipe(
-      timeout(ms),
+      timeout(Math.max(1, ms - elapsed)),
       catchError((err: unknown) => {
         if (!(err instanceof TimeoutError)) return throwError(() => err);
         const error = new ApiError(
