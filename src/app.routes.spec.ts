@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
-  isPredictionPath,
+  isPredictionRequest,
   PREDICTION_ROUTE_LABEL_REGEX,
   PREDICTION_ROUTES,
   predictionRouteOf,
@@ -19,7 +19,7 @@ describe('prediction routes', () => {
       '/v2/models/en-hi/infer',
       '/v2/models/en-hi/versions/2/infer',
     ]) {
-      expect(isPredictionPath(p)).toBe(true);
+      expect(isPredictionRequest({ method: 'POST', url: p })).toBe(true);
     }
     for (const p of [
       '/v1/models',
@@ -28,8 +28,18 @@ describe('prediction routes', () => {
       '/health/ready',
       '/v2',
     ]) {
-      expect(isPredictionPath(p)).toBe(false);
+      expect(isPredictionRequest({ method: 'POST', url: p })).toBe(false);
     }
+  });
+
+  it('match prediction requests as Express routes them: POST only, any case, trailing slash', () => {
+    expect(isPredictionRequest({ method: 'POST', url: '/V1/Translate' })).toBe(true);
+    expect(isPredictionRequest({ method: 'POST', url: '/predict/?x=1' })).toBe(true);
+    expect(isPredictionRequest({ method: 'POST', url: '/x', originalUrl: '/v1/translate' })).toBe(
+      true,
+    );
+    expect(isPredictionRequest({ method: 'GET', url: '/v1/translate' })).toBe(false);
+    expect(predictionRouteOf('/V2/models/en-hi/infer/')).toBe('/v2/models/:name/infer');
   });
 
   it('map a request path to its route pattern, the `route` label', () => {

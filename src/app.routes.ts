@@ -41,10 +41,13 @@ export const PREDICTION_ROUTES: readonly string[] = [
   `${ROUTES.v2}/${V2_ROUTES.versionInfer}`,
 ].map((route) => `/${route}`);
 
-/** A route pattern as a matcher of request paths: each `:param` is one path segment. */
+/**
+ * A route pattern as a matcher of request paths, as Express routes them: each `:param` is one
+ * path segment, letter case is ignored and a trailing slash is allowed.
+ */
 const PREDICTION_MATCHERS = PREDICTION_ROUTES.map((route) => ({
   route,
-  pattern: new RegExp(`^${route.replace(/:[^/]+/g, '[^/]+')}$`),
+  pattern: new RegExp(`^${route.replace(/:[^/]+/g, '[^/]+')}/?$`, 'i'),
 }));
 
 /** The prediction route a request path belongs to, e.g. /v2/models/:name/infer; else undefined. */
@@ -52,9 +55,18 @@ export function predictionRouteOf(path: string): string | undefined {
   return PREDICTION_MATCHERS.find((m) => m.pattern.test(path))?.route;
 }
 
-/** Whether a request path is a prediction (its failures count as failed predictions). */
-export function isPredictionPath(path: string): boolean {
-  return predictionRouteOf(path) !== undefined;
+/** A request's path as the client sent it (a mounted middleware sees a shortened req.path). */
+export function requestPath(req: { originalUrl?: string; url: string }): string {
+  return (req.originalUrl ?? req.url).split('?')[0];
+}
+
+/** Whether a request is a prediction (its failures count as failed predictions): a POST to one. */
+export function isPredictionRequest(req: {
+  method: string;
+  originalUrl?: string;
+  url: string;
+}): boolean {
+  return req.method === 'POST' && predictionRouteOf(requestPath(req)) !== undefined;
 }
 
 /** The prediction routes as one Prometheus label regex (app.routes.spec.ts holds deploy/ to it). */

@@ -1,4 +1,4 @@
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ROUTES } from './app.routes';
 import { HardenedExpressAdapter } from './common/http-server';
+import { ServiceMetrics } from './metrics/service-metrics';
 import { withServedModel } from './common/openapi-examples';
 import { ModelService } from './model/model.service';
 import { REQUEST_ID_HEADER } from './logging/request-id';
@@ -22,6 +23,16 @@ export const createHttpAdapter = (config: AppConfig) => new HardenedExpressAdapt
 export function configureApp(app: INestApplication): void {
   const config = app.get<AppConfig>(APP_CONFIG);
   app.useLogger(app.get(Logger));
+  // Errors the HTTP server answers itself (431, 408) are counted and logged like the app's.
+  const adapter = app.getHttpAdapter();
+  if (adapter instanceof HardenedExpressAdapter) {
+    const metrics = app.get(ServiceMetrics);
+    const logger = new NestLogger('HttpServer');
+    adapter.onRawError = ({ status, reason, message, requestId }) => {
+      metrics.recordError(reason, false);
+      logger.warn(`${status} ${reason}: ${message} (request id ${requestId})`);
+    };
+  }
   (app as NestExpressApplication).disable('x-powered-by');
   // Security headers on every response. The CSP allows what Swagger UI at /docs loads (its own
   // scripts, inline styles, data: images); plain HTTP behind a TLS proxy must not force https.

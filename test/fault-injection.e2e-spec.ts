@@ -224,6 +224,13 @@ describe('fault injection (the built server as a child process)', () => {
     expect((await call(port, 'GET', '/health/ready')).status).toBe(200);
     const errors = (await call(port, 'GET', '/metrics')).body;
     expect(errors).toMatch(/anuvaad_errors_total\{[^}]*reason="client_closed"[^}]*\} [1-9]/);
+    // the dropped requests are timed as 499s, not as successes
+    const count = (pattern: RegExp) => Number(pattern.exec(errors)?.[1] ?? 0);
+    const closed = count(/anuvaad_errors_total\{[^}]*reason="client_closed"[^}]*\} (\d+)/);
+    const timed499 = count(
+      /anuvaad_http_request_duration_seconds_count\{[^}]*route="\/v1\/translate",status_code="499"[^}]*\} (\d+)/,
+    );
+    expect(timed499).toBe(closed);
     expect(service.child.exitCode).toBeNull();
   }, 30000);
 
@@ -243,7 +250,7 @@ describe('fault injection (the built server as a child process)', () => {
     );
     const slowBody = await openPartial(
       port,
-      'POST /v1/translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{',
+      'POST /v1/translate HTTP/1.1\r\nHost: x\r\nx-request-id: slow-body-1\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{',
     );
     const idle = await openPartial(port, 'GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
     const drip = setInterval(() => {
@@ -263,12 +270,23 @@ describe('fault injection (the built server as a child process)', () => {
       }
       const bodyCut = await closedBy(slowBody);
       expect(bodyCut.at - started).toBeLessThan(4000);
+      // the request existed: its 408 keeps its request id and is counted like any answer
+      expect(bodyCut.data).toMatch(/^HTTP\/1\.1 408 /);
+      expect(bodyCut.data).toMatch(/x-request-id: slow-body-1/i);
+      expect(bodyCut.data).toContain('"reason":"request_timeout"');
       const idleCut = await closedBy(idle);
       expect(idleCut.data).toMatch(/^HTTP\/1\.1 200 /);
       expect(idleCut.at - started).toBeLessThan(3000);
     } finally {
       clearInterval(drip);
     }
+    const metrics = (await call(port, 'GET', '/metrics')).body;
+    // ten header timeouts answered on bare sockets and the body timeout, none as anything else
+    expect(metrics).toMatch(/anuvaad_errors_total\{[^}]*reason="request_timeout"[^}]*\} 11\n/);
+    expect(metrics).not.toMatch(/reason="validation_failed"/);
+    expect(metrics).toMatch(
+      /anuvaad_http_request_duration_seconds_count\{[^}]*route="\/v1\/translate",status_code="408"[^}]*\} 1\n/,
+    );
     expect(service.child.exitCode).toBeNull();
   }, 30000);
 });

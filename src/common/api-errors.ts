@@ -17,6 +17,7 @@ export type ErrorReason =
   | 'input_limit_exceeded'
   | 'model_not_found'
   | 'model_not_ready'
+  | 'health_check_failed'
   | 'route_not_found'
   | 'inference_failed'
   | 'request_timeout'

@@ -23,29 +23,41 @@ const STATUS_TEXT: Record<number, string> = {
 
 /**
  * Answers a request Node could not parse (oversized headers, a client too slow to send its
- * request, broken HTTP) in the service's JSON error shape, then closes the connection.
- * Nothing of the app runs for these: there is no request object yet.
+ * request, broken HTTP) in the service's JSON error shape, then closes the connection. Mostly
+ * nothing of the app has run: there is no request object yet. A request whose body is still
+ * arriving at RECEIVE_TIMEOUT_MS has one, though: its 408 goes out through its own response, so
+ * it keeps its request id and is timed, counted and logged like any other answer.
  */
-export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+export function answerClientError(
+  err: NodeJS.ErrnoException,
+  socket: Duplex,
+  onAnswered?: RawErrorListener,
+): void {
+  // Node's name for the response of the request being read on this socket
+  const pending = (socket as Duplex & { _httpMessage?: http.ServerResponse })._httpMessage;
+  const [status, reason, message] = CLIENT_ERRORS[err.code ?? ''] ?? [
+    400,
+    'validation_failed',
+    'malformed HTTP request',
+  ];
+  if (pending && !pending.headersSent && err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    const requestId = String(pending.getHeader('x-request-id') ?? randomUUID());
+    pending.statusCode = status;
+    pending.setHeader('Content-Type', 'application/json; charset=utf-8');
+    pending.setHeader('Connection', 'close');
+    pending.end(errorBody(status, reason, message, requestId));
+    onAnswered?.({ status, reason, message, requestId });
+    return;
+  }
   const writable =
     socket.writable && (socket as Duplex & { bytesWritten?: number }).bytesWritten === 0;
   if (!writable || err.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
-  const [status, reason, message] = CLIENT_ERRORS[err.code ?? ''] ?? [
-    400,
-    'validation_failed',
-    'malformed HTTP request',
-  ];
   const requestId = randomUUID();
-  const body = JSON.stringify({
-    statusCode: status,
-    error: STATUS_TEXT[status],
-    reason,
-    message,
-    request_id: requestId,
-  });
+  const body = errorBody(status, reason, message, requestId);
+  onAnswered?.({ status, reason, message, requestId });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +
@@ -56,6 +68,24 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
   );
 }
 
+function errorBody(status: number, reason: ErrorReason, message: string, requestId: string) {
+  return JSON.stringify({
+    statusCode: status,
+    error: STATUS_TEXT[status],
+    reason,
+    message,
+    request_id: requestId,
+  });
+}
+
+/** Told of each error the HTTP server answers itself (the app's filters never see these), to count and log it. */
+export type RawErrorListener = (answer: {
+  status: number;
+  reason: ErrorReason;
+  message: string;
+  requestId: string;
+}) => void;
+
 /**
  * Express adapter whose Node server enforces the connection-level limits: header size
  * (MAX_HEADER_BYTES → 431), the time a client may take to send its headers (HEADERS_TIMEOUT_MS)
@@ -63,6 +93,9 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
  * holding sockets open are cut off on these deadlines, checked every second or faster.
  */
 export class HardenedExpressAdapter extends ExpressAdapter {
+  /** set once the app's metrics and logger exist (app setup) */
+  onRawError?: RawErrorListener;
+
   constructor(private readonly limits: AppConfig['http']) {
     super();
   }
@@ -83,7 +116,9 @@ export class HardenedExpressAdapter extends ExpressAdapter {
       this.getInstance<http.RequestListener>(),
     );
     server.keepAliveTimeout = keepAliveTimeoutMs;
-    server.on('clientError', answerClientError);
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
+      answerClientError(err, socket, this.onRawError),
+    );
     this.setHttpServer(server);
   }
 }

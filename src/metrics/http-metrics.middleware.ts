@@ -1,6 +1,7 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { predictionRouteOf } from '../app.routes';
+import { predictionRouteOf, requestPath } from '../app.routes';
+import { CLIENT_CLOSED_STATUS } from '../common/interceptors/timeout.interceptor';
 import { ServiceMetrics } from './service-metrics';
 
 /**
@@ -11,7 +12,7 @@ export function routeLabel(req: Request): string {
   const pattern = (req.route as { path?: unknown } | undefined)?.path;
   // Middleware-only matches carry a wildcard pattern: no controller route was reached.
   if (typeof pattern === 'string' && !pattern.includes('*')) return `${req.baseUrl}${pattern}`;
-  return predictionRouteOf(req.baseUrl + req.path) ?? 'unmatched';
+  return predictionRouteOf(requestPath(req)) ?? 'unmatched';
 }
 
 /**
@@ -24,8 +25,11 @@ export class HttpMetricsMiddleware implements NestMiddleware {
 
   use(req: Request, res: Response, next: NextFunction): void {
     const end = this.metrics.startHttpRequest(req.method);
-    // Route patterns keep label cardinality bounded; unknown paths share one label.
-    res.once('close', () => end(routeLabel(req), res.statusCode));
+    // Route patterns keep label cardinality bounded; unknown paths share one label. A response
+    // closed before it finished went to a client that had left: 499, not Express's default 200.
+    res.once('close', () =>
+      end(routeLabel(req), res.writableFinished ? res.statusCode : CLIENT_CLOSED_STATUS),
+    );
     next();
   }
 }

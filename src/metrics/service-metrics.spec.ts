@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Test } from '@nestjs/testing';
 import { register } from 'prom-client';
 import { loadAppConfig } from '../config/app-config';
@@ -87,5 +89,17 @@ describe('ServiceMetrics', () => {
     metrics.setModel('m', '4');
     expect(await series(METRIC.driftScore)).not.toContain('model_version="3"');
     expect(await series(METRIC.driftSignal)).not.toContain('model_version="3"');
+  });
+
+  it('has a latency bucket edge at each latency alert threshold (no interpolation across it)', async () => {
+    const rules = readFileSync(path.join(__dirname, '../../deploy/prometheus/alerts.yml'), 'utf8');
+    const thresholds = Array.from(
+      rules.matchAll(/latency_seconds:p\d+_5m > ([\d.]+)/g),
+      (m) => m[1],
+    );
+    expect(thresholds.length).toBeGreaterThanOrEqual(2);
+    metrics.startHttpRequest('POST')('/v1/translate', 200);
+    const text = await series(METRIC.httpRequestDuration);
+    for (const threshold of thresholds) expect(text).toContain(`le="${threshold}"`);
   });
 });

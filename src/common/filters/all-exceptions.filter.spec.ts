@@ -80,6 +80,19 @@ describe('AllExceptionsFilter', () => {
     expect(other.metrics.recordError).toHaveBeenCalledWith('model_not_ready', false);
   });
 
+  it.each([
+    [{ model: { status: 'down' } }, 'model_not_ready'],
+    [{ model: { status: 'down' }, memory_heap: { status: 'down' } }, 'model_not_ready'],
+    [{ memory_heap: { status: 'down' } }, 'health_check_failed'],
+    [{ runtime: { status: 'down' } }, 'health_check_failed'],
+  ])('counts a health report failing on %j as %s', (error, reason) => {
+    const h = harness('/health');
+    const report = { status: 'error', info: {}, error, details: error };
+    h.filter.catch(new ServiceUnavailableException(report), h.host);
+    expect(h.res.body).toEqual(report);
+    expect(h.metrics.recordError).toHaveBeenCalledWith(reason, false);
+  });
+
   it('maps framework HttpExceptions to reasons', () => {
     const notFound = harness('/nope');
     notFound.filter.catch(new NotFoundException('Cannot GET /nope'), notFound.host);

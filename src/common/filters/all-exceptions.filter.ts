@@ -8,7 +8,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isOpenInferencePath, isPredictionPath } from '../../app.routes';
+import { isOpenInferencePath, isPredictionRequest } from '../../app.routes';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { requestIdFor } from '../../logging/request-id';
 import { ServiceMetrics } from '../../metrics/service-metrics';
@@ -49,7 +49,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     );
 
     logServerFault(this.logger, req, exception, mapped.status, requestId);
-    this.metrics.recordError(mapped.reason, isPredictionPath(req.path));
+    this.metrics.recordError(mapped.reason, isPredictionRequest(req));
     if (res.headersSent) return;
     setErrorHeaders(res, exception, mapped.status, this.config);
     // Messages may quote file system errors: the client never sees this server's paths.
@@ -96,8 +96,7 @@ export function mapException(exception: unknown): MappedException {
       'status' in response &&
       'details' in response
     ) {
-      const reason = response.status === 'shutting_down' ? 'shutting_down' : 'model_not_ready';
-      return { status, reason, message: exception.message, body: response };
+      return { status, reason: healthReason(response), message: exception.message, body: response };
     }
     return { status, reason: reasonForStatus(status), message: exception.message };
   }
@@ -151,6 +150,18 @@ export function setErrorHeaders(
   if (status === Number(HttpStatus.UNAUTHORIZED) && !res.hasHeader('WWW-Authenticate')) {
     res.setHeader('WWW-Authenticate', 'Bearer');
   }
+}
+
+/**
+ * Why a terminus report failed: draining, the model's indicator, or another check (the heap,
+ * the inference worker), so "Errors by reason" does not blame the model for those.
+ */
+function healthReason(report: { status: unknown; error?: unknown }): ErrorReason {
+  if (report.status === 'shutting_down') return 'shutting_down';
+  const failed = typeof report.error === 'object' && report.error !== null ? report.error : {};
+  return Object.keys(failed).length === 0 || 'model' in failed
+    ? 'model_not_ready'
+    : 'health_check_failed';
 }
 
 function reasonForStatus(status: number): ErrorReason {

@@ -82,7 +82,12 @@ export class JsonBodyMiddleware implements NestMiddleware {
       );
       return;
     }
-    void this.parse(req, res, (err?: unknown) => next(err ? this.toApiError(err) : undefined));
+    void this.parse(req, res, (err?: unknown) => {
+      // A body cut off at RECEIVE_TIMEOUT_MS was answered (408), counted and logged by the
+      // HTTP server already: its abort is not a second error.
+      if (err && res.headersSent) return;
+      next(err ? this.toApiError(err) : undefined);
+    });
   }
 
   toApiError(err: unknown): unknown {

@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { isPredictionPath } from '../../app.routes';
+import { isPredictionRequest } from '../../app.routes';
 import { ApiError } from '../../common/api-errors';
 import { JsonBodyMiddleware } from '../../common/middleware/json-body.middleware';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -57,7 +57,8 @@ export class OpenInferenceBodyMiddleware implements NestMiddleware {
   }
 
   private answer(req: Request, res: Response, err: ApiError): void {
-    this.metrics.recordError(err.reason, isPredictionPath(req.baseUrl + req.path));
+    if (res.headersSent) return; // answered and counted by the HTTP server (a 408)
+    this.metrics.recordError(err.reason, isPredictionRequest(req));
     res.status(err.getStatus()).json({ error: err.message });
   }
 }

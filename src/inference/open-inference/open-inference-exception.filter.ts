@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus, Inject, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isPredictionPath } from '../../app.routes';
+import { isPredictionRequest } from '../../app.routes';
 import {
   logServerFault,
   mapException,
@@ -37,7 +37,7 @@ export class OpenInferenceExceptionFilter implements ExceptionFilter {
           }
         : mapException(exception);
     logServerFault(this.logger, req, exception, status, String(req.id ?? ''));
-    this.metrics.recordError(reason, isPredictionPath(req.path));
+    this.metrics.recordError(reason, isPredictionRequest(req));
     if (res.headersSent) return;
     setErrorHeaders(res, exception, status, this.config);
     // Messages may quote file system errors: the client never sees this server's paths.
