@@ -1,9 +1,10 @@
 import request from 'supertest';
+import { cpSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { GracefulShutdown } from '../src/shutdown/graceful-shutdown.service';
-import { eventually, readJsonLines, startApp, TestApp } from './support/e2e-app';
+import { copyTinyPackage, eventually, readJsonLines, startApp, TestApp } from './support/e2e-app';
 
 const text = (data: unknown[], shape: number[] = [data.length]) => ({
   name: 'text',
@@ -379,6 +380,32 @@ describe('Open Inference Protocol (V2) while the model is not ready', () => {
         .expect(503);
       expect(res.headers['retry-after']).toBe('5');
       expect(res.body.error).toMatch(/MODEL_VERSION=42 not found/);
+    } finally {
+      await t.app.close();
+    }
+  });
+});
+
+describe('Open Inference Protocol (V2) server readiness with a model unloaded on purpose', () => {
+  it('stays ready when another model is unloaded through the admin API, not when the default one is', async () => {
+    const { modelDir, versionDir } = copyTinyPackage();
+    cpSync(versionDir, path.join(modelDir, 'other', '1'), { recursive: true });
+    const token = 'e2e-admin-token-0123456789';
+    const t = await startApp({ MODEL_DIR: modelDir, ADMIN_TOKEN: token });
+    const admin = (name: string, action: 'load' | 'unload') =>
+      request(t.http)
+        .post(`/v1/admin/models/${name}/${action}`)
+        .set('authorization', `Bearer ${token}`)
+        .send({})
+        .expect(200);
+    try {
+      await request(t.http).get('/v2/health/ready').expect(200);
+      await admin('other', 'unload');
+      await request(t.http).get('/v2/health/ready').expect(200);
+      await admin('tiny', 'unload');
+      await request(t.http).get('/v2/health/ready').expect(400);
+      await admin('tiny', 'load');
+      await request(t.http).get('/v2/health/ready').expect(200);
     } finally {
       await t.app.close();
     }

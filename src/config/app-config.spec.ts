@@ -84,8 +84,11 @@ describe('loadAppConfig', () => {
       { DRIFT_MIN_SAMPLES: '600' },
       'DRIFT_MIN_SAMPLES="600": must not exceed DRIFT_WINDOW_SIZE (500)',
     ],
-    [{ API_KEYS: ' , ' }, 'API_KEYS=" , ": holds no key'],
-    [{ METRICS_TOKEN: '   ' }, 'METRICS_TOKEN="   ": is blank'],
+    [{ API_KEYS: ' , ' }, 'API_KEYS=<secret, 3 characters>: holds no key'],
+    // empty, as an empty Kubernetes secret value gives: refused, not taken as "unset"
+    [{ API_KEYS: '' }, 'API_KEYS=<secret, 0 characters>: holds no key'],
+    [{ METRICS_TOKEN: '   ' }, 'METRICS_TOKEN=<secret, 3 characters>: is blank'],
+    [{ METRICS_TOKEN: '' }, 'METRICS_TOKEN=<secret, 0 characters>: is blank'],
     [{ REQUEST_TIMEOUT_MS: '2147483648' }, 'REQUEST_TIMEOUT_MS="2147483648"'],
     [{ LOG_FILES: 'false', LOG_STDOUT: 'false' }, 'LOG_FILES="false": with LOG_STDOUT=false'],
   ])('refuses settings that would defeat their purpose: %j', (env, message) => {
@@ -95,7 +98,7 @@ describe('loadAppConfig', () => {
 
   it('names every conflicting setting at once', () => {
     expect(() => loadAppConfig({ MAX_QUEUE: '10', API_KEYS: ',' })).toThrow(
-      /MAX_QUEUE="10".*\n.*API_KEYS=","/,
+      /MAX_QUEUE="10".*\n.*API_KEYS=<secret, 1 character>/,
     );
   });
 
@@ -139,6 +142,41 @@ describe('loadAppConfig', () => {
       canary: { 'en-hi': { version: '2', weight: 10 }, other: { version: '7', weight: 2.5 } },
     });
     expect(config.admin.token).toBe('a-long-enough-admin-token');
+  });
+
+  it.each(['ture', 'enabled', '2'])(
+    'refuses REQUIRE_CHECKSUMS=%s instead of reading it as false',
+    (v) => {
+      expect(() => loadAppConfig({ REQUIRE_CHECKSUMS: v })).toThrow(
+        `REQUIRE_CHECKSUMS=${JSON.stringify(v)}: REQUIRE_CHECKSUMS must be a boolean value`,
+      );
+    },
+  );
+
+  it.each([
+    ['on', true],
+    ['Yes', true],
+    ['0', false],
+    ['off', false],
+  ])('reads REQUIRE_CHECKSUMS=%s as %s', (v, expected) => {
+    expect(loadAppConfig({ REQUIRE_CHECKSUMS: v }).model.requireChecksums).toBe(expected);
+  });
+
+  it.each([
+    ['02', '2'],
+    ['0', '0'],
+    ['10', '10'],
+  ])('reads MODEL_VERSION=%s as version folder %s', (v, folder) => {
+    expect(loadAppConfig({ MODEL_VERSION: v }).model.version).toBe(folder);
+  });
+
+  it('never prints a secret in a start-up error', () => {
+    expect(() => loadAppConfig({ ADMIN_TOKEN: 'my secret passphrase 123' })).toThrow(
+      'ADMIN_TOKEN=<secret, 24 characters>: ADMIN_TOKEN must not contain whitespace',
+    );
+    expect(() => loadAppConfig({ ADMIN_TOKEN: 'my secret passphrase 123' })).not.toThrow(
+      /passphrase/,
+    );
   });
 
   it('trims ADMIN_TOKEN, as a secret mounted from a file ends in a newline', () => {

@@ -81,6 +81,23 @@ export class InvalidConfigError extends Error {}
 /** Variables without a default: absent from `new EnvDto()`, so listed here. */
 const OPTIONAL_VARS = ['MODEL_VERSION', 'MODEL_CANARY', 'ADMIN_TOKEN'];
 
+/** Secrets: their values never appear in start-up errors (which end up in the logs). */
+const SECRET_VARS = new Set(['ADMIN_TOKEN', 'API_KEYS', 'METRICS_TOKEN']);
+
+/**
+ * Variables whose empty value is not "unset": empty, they would leave routes open that the
+ * deployment meant to close (an empty Kubernetes secret value), so they are refused instead.
+ */
+const EMPTY_IS_SET = new Set(['API_KEYS', 'METRICS_TOKEN']);
+
+/** `NAME="value"` for error messages; a secret shows only its length. */
+function shown(name: string, value: unknown): string {
+  if (SECRET_VARS.has(name) && typeof value === 'string') {
+    return `${name}=<secret, ${value.length} character${value.length === 1 ? '' : 's'}>`;
+  }
+  return `${name}=${JSON.stringify(value)}`;
+}
+
 /** `en-hi:2=10,other:3=50` → { 'en-hi': { version: '2', weight: 10 }, … }; weights are percent. */
 export function parseCanary(value: string | undefined): AppConfig['model']['canary'] {
   const canary: AppConfig['model']['canary'] = {};
@@ -103,8 +120,7 @@ export function parseCanary(value: string | undefined): AppConfig['model']['cana
  * set for; one line per conflict, naming the variable to change.
  */
 function crossCheck(dto: EnvDto, env: NodeJS.ProcessEnv): string[] {
-  const setting = (name: keyof EnvDto) =>
-    `${name}=${JSON.stringify(env[name] || String(dto[name]))}`;
+  const setting = (name: keyof EnvDto) => shown(name, env[name] || String(dto[name]));
   const conflicts: string[] = [];
   // Node refuses a server whose header deadline is past its whole-request deadline.
   if (dto.HEADERS_TIMEOUT_MS > dto.RECEIVE_TIMEOUT_MS) {
@@ -146,7 +162,9 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const known = Object.keys(new EnvDto());
   const raw = Object.fromEntries(
     Object.entries(env).filter(
-      ([key, value]) => (known.includes(key) || OPTIONAL_VARS.includes(key)) && value !== '',
+      ([key, value]) =>
+        (known.includes(key) || OPTIONAL_VARS.includes(key)) &&
+        (value !== '' || EMPTY_IS_SET.has(key)),
     ),
   );
   const dto = plainToInstance(EnvDto, raw);
@@ -154,7 +172,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (errors.length > 0) {
     const lines = errors.map(
       (e) =>
-        `${e.property}=${JSON.stringify(env[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+        `${shown(e.property, env[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`,
     );
     throw new InvalidConfigError(`Invalid environment configuration:\n  ${lines.join('\n  ')}`);
   }
@@ -187,7 +205,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     model: {
       dir: dto.MODEL_DIR,
       name: dto.MODEL_NAME,
-      version: dto.MODEL_VERSION,
+      // as folder names compare: 02 is version 2
+      version: dto.MODEL_VERSION?.replace(/^0+(?=\d)/, ''),
       intraOpThreads: dto.ORT_INTRA_OP_THREADS,
       workerThread: dto.ORT_WORKER_THREAD,
       allowSpinning: dto.ORT_ALLOW_SPINNING,

@@ -15,9 +15,19 @@ import {
 } from 'class-validator';
 import { MAX_NEW_TOKENS_CAP } from '../inference/generation-settings';
 
-/** Environment variables arrive as strings; "true"/"1"/"yes" mean true, everything else false. */
-const toBoolean = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? ['true', '1', 'yes'].includes(value.trim().toLowerCase()) : value;
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+
+/**
+ * Environment variables arrive as strings: true/1/yes/on and false/0/no/off (any case) are
+ * booleans; anything else stays a string, which @IsBoolean refuses with the variable's name
+ * (so a typo such as REQUIRE_CHECKSUMS=ture does not turn a safety check off).
+ */
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const word = value.trim().toLowerCase();
+  return TRUE_WORDS.includes(word) ? true : FALSE_WORDS.includes(word) ? false : value;
+};
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

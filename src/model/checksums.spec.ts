@@ -1,8 +1,9 @@
-import { appendFileSync, mkdtempSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { writeChecksums, writeFakePackage } from '../../test/support/fake-package';
 import { ChecksumError, parseChecksums, sha256File, verifyChecksums } from './checksums';
+import { PACKAGE_FILES } from './model-package';
 
 describe('checksums', () => {
   it('parses sha256sum output, text and binary mode', () => {
@@ -34,6 +35,24 @@ describe('checksums', () => {
     const report = await verifyChecksums(dir, true);
     expect(Object.keys(report!.files)).toContain('onnx/encoder_model.onnx');
     expect(report!.unlisted).toEqual(['extra.txt']);
+  });
+
+  it('fails when the list leaves out a file the service loads', async () => {
+    const dir = writeFakePackage();
+    const list = path.join(dir, 'checksums.sha256');
+    const kept = readFileSync(list, 'utf8')
+      .split('\n')
+      .filter((line) => !line.includes('onnx/'))
+      .join('\n');
+    writeFileSync(list, kept);
+    const read = Object.values(PACKAGE_FILES);
+    await expect(verifyChecksums(dir, true, read)).rejects.toThrow(
+      /onnx\/encoder_model\.onnx, onnx\/decoder_model_merged\.onnx are loaded by the service but not listed/,
+    );
+    // other unlisted files are only reported
+    await expect(verifyChecksums(dir, true)).resolves.toMatchObject({
+      unlisted: ['onnx/decoder_model_merged.onnx', 'onnx/encoder_model.onnx'],
+    });
   });
 
   it('names the file whose content changed', async () => {

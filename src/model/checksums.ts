@@ -8,7 +8,7 @@ export const CHECKSUMS_FILE = 'checksums.sha256';
 export interface ChecksumReport {
   /** relative path → expected sha256 hex, as listed in checksums.sha256 */
   files: Record<string, string>;
-  /** files in the package that checksums.sha256 does not list (reported, not fatal) */
+  /** files in the package that checksums.sha256 does not list (reported; fatal for files the service reads) */
   unlisted: string[];
 }
 
@@ -53,12 +53,15 @@ async function listFiles(root: string, dir = ''): Promise<string[]> {
 }
 
 /**
- * Verifies every file listed in checksums.sha256 against its sha256.
- * Throws a ChecksumError naming the first bad file; a missing list throws unless not required.
+ * Verifies every file listed in checksums.sha256 against its sha256, and that the list covers
+ * each of `read` (the files the service loads) that the package holds: a list that leaves out
+ * the graphs would otherwise let unchecked bytes serve. Throws a ChecksumError naming the first
+ * bad file; a missing list throws unless not required.
  */
 export async function verifyChecksums(
   versionDir: string,
   required: boolean,
+  read: readonly string[] = [],
 ): Promise<ChecksumReport | undefined> {
   let text: string;
   try {
@@ -83,5 +86,11 @@ export async function verifyChecksums(
   const unlisted = (await listFiles(versionDir)).filter(
     (rel) => rel !== CHECKSUMS_FILE && !(rel in files),
   );
+  const unchecked = read.filter((rel) => unlisted.includes(rel));
+  if (unchecked.length > 0) {
+    throw new ChecksumError(
+      `checksum failed: ${unchecked.join(', ')} ${unchecked.length > 1 ? 'are' : 'is'} loaded by the service but not listed in ${CHECKSUMS_FILE}`,
+    );
+  }
   return { files, unlisted };
 }

@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Translator } from '../inference/translator';
@@ -72,16 +73,25 @@ export async function loadModelVersion(
   const stage = options.onStage ?? (() => undefined);
   const started = performance.now();
   stage('verifying checksums');
+  // Verified and loaded from where the folder points now: a symlink re-pointed meanwhile (the
+  // usual release swap) cannot slip unverified files into this load.
+  const source = await realpath(dir).catch(() => dir);
   let checksums: ChecksumReport | undefined;
   try {
-    checksums = await verifyChecksums(dir, options.requireChecksums);
+    checksums = await verifyChecksums(
+      source,
+      options.requireChecksums,
+      Object.values(PACKAGE_FILES),
+    );
   } catch (e) {
     throw new VersionLoadError(e instanceof ChecksumError ? 'checksum' : 'invalid_package', msg(e));
   }
   stage('creating inference sessions');
   let translator: Translator;
   try {
-    translator = await Translator.load(dir, runtime, { intraOpThreads: options.intraOpThreads });
+    translator = await Translator.load(source, runtime, {
+      intraOpThreads: options.intraOpThreads,
+    });
   } catch (e) {
     throw new VersionLoadError(
       e instanceof ModelPackageError ? 'invalid_package' : 'session',
@@ -107,9 +117,9 @@ export async function loadModelVersion(
       translator,
       checksums,
       unlisted: checksums?.unlisted ?? [],
-      metrics: await readOptionalJson(path.join(dir, PACKAGE_FILES.metrics)),
+      metrics: await readOptionalJson(path.join(source, PACKAGE_FILES.metrics)),
       driftProfile: await readOptionalJson<DriftProfile>(
-        path.join(dir, PACKAGE_FILES.driftProfile),
+        path.join(source, PACKAGE_FILES.driftProfile),
       ),
       loadMs,
       warmupMs,

@@ -1,5 +1,5 @@
 import { HttpStatus, Logger } from '@nestjs/common';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
@@ -135,6 +135,21 @@ describe('ModelService', () => {
     expect(thrown(() => lookup(service)).message).toMatch(
       /not ready \(failed\): checksum mismatch/,
     );
+  });
+
+  it('fails with the checksum reason when checksums.sha256 leaves out the graphs', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'models-'));
+    const dir = writeFakePackage({ root });
+    const list = path.join(dir, 'checksums.sha256');
+    const lines = readFileSync(list, 'utf8').split('\n');
+    writeFileSync(list, lines.filter((l) => !l.includes('encoder_model.onnx')).join('\n'));
+    const { service, rt } = makeService(root);
+    await service.load();
+    expect(service.status.state).toBe('failed');
+    expect(service.status.reason).toMatch(
+      /onnx\/encoder_model\.onnx is loaded by the service but not listed/,
+    );
+    expect(rt.created).toHaveLength(0);
   });
 
   it('fails when no version folder exists', async () => {

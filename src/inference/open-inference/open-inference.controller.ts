@@ -109,14 +109,18 @@ export class OpenInferenceController {
   @Access('probe')
   @ApiOperation({
     summary:
-      'V2 server ready: 200 when every model has a ready version, else 400 (ready: false); not ready from SIGTERM on',
+      'V2 server ready: 200 when every model has a ready version (other than models unloaded on purpose), else 400 (ready: false); not ready from SIGTERM on',
   })
   @ApiOkResponse({ type: V2ReadyDto })
   @ApiBadRequestResponse({ type: V2ReadyDto, description: 'Some model is not ready' })
   ready(@Res({ passthrough: true }) res: Response): V2ReadyDto {
-    const ready =
-      this.shutdown.phase === 'serving' &&
-      this.models.modelNames.every((n) => this.models.statusOf(n).state === 'ready');
+    // A model unloaded through the admin API (or left out by its version policy) is not
+    // expected to serve: it does not take the replica out. The default model always counts.
+    const serving = (name: string) => {
+      const { state } = this.models.statusOf(name);
+      return state === 'ready' || (state === 'unloaded' && name !== this.models.modelName);
+    };
+    const ready = this.shutdown.phase === 'serving' && this.models.modelNames.every(serving);
     if (!ready) res.status(HttpStatus.BAD_REQUEST);
     return { ready };
   }
