@@ -96,8 +96,12 @@ def sample_epoch(pairs: list[Pair], weights: dict[str, float], rng: random.Rando
 
 def token_batches(pairs: list[Pair], max_tokens: int, rng: random.Random) -> list[list[Pair]]:
     """Group pairs of similar length so padding is small; a batch holds at most ``max_tokens``
-    (padded) tokens on its longer side. Batches come back shuffled."""
-    noisy = sorted(pairs, key=lambda p: (len(p.src) + rng.random() * 2, len(p.tgt)))
+    (padded) tokens on its longer side. Batches come back shuffled.
+
+    Pairs are sorted by their longer side, the one the budget counts: sorting by the source alone
+    left the target lengths of a batch mixed (the Hindi side is the longer in about half the
+    pairs), and batches closed with ~40 % of their target positions padding."""
+    noisy = sorted(pairs, key=lambda p: max(len(p.src), len(p.tgt)) + rng.random() * 2)
     batches, current, longest = [], [], 0
     for pair in noisy:
         longest_if_added = max(longest, len(pair.src), len(pair.tgt))

@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import sentencepiece as spm
+import torch
 
 from .data import read_split
 from .events import log_training_event
@@ -101,6 +102,10 @@ def evaluate(args) -> dict:
         summary = checkpoint.parent / "train_summary.json"
         if summary.exists():
             results["training"] = json.loads(summary.read_text())
+            # the run went on after the exported checkpoint: say which step the weights are from
+            state = torch.load(checkpoint, map_location="cpu").get("state", {})
+            if "step" in state:
+                results["training"]["checkpoint_step"] = state["step"]
     merged = {}
     metrics_path = model_dir / "metrics.json"
     if metrics_path.exists():

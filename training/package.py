@@ -153,16 +153,18 @@ were removed from the data before it reached us.{_lexicon_note(training)} Nothin
 Label-smoothed (0.1) cross-entropy; Adam (β 0.9/0.98) with linear warm-up, inverse-square-root decay and a linear
 cool-down to zero over the last part of the time budget; length-bucketed token batches; gradient clipping at 1.0; the
 Bible down-weighted (it is 65% of the English words but one archaic domain); early stopping on dev chrF.{_recipe_extras(training)} Stopped by:
-{training.get('stop_reason', 'n/a')} after {training.get('steps', 'n/a')} steps ({training.get('epochs', 'n/a')} full
-epochs, {minutes:.0f} min) on {training.get('hardware', 'n/a')}.
+{training.get('stop_reason', 'n/a')} after {training.get('steps', 'n/a')} steps ({training.get('epochs', 'n/a')} epochs,
+{minutes:.0f} min) on {training.get('hardware', 'n/a')}; the exported weights are the checkpoint of step
+{training.get('checkpoint_step', 'n/a')}, the best on the dev subset.
 Reproduce: `/usr/bin/python3 -m training all` runs the first leg of the run (one command, about two hours here);
 every leg of the run behind this version, with its options, is listed in `training/README.md` ("How the shipped
 version {version} was made").
 
 ## Results on the dev split ({dev.get('lines', 'n/a')} lines), scored through the ONNX files
 BLEU (13a) and chrF (β=2, n=6) with sacrebleu's definitions, decoded by the service's own generator. An evenly
-spaced subset of the dev split was scored during training to pick the checkpoint (and, between legs, to choose the
-source weights); the rows "not used for selection" leave those lines out.
+spaced subset of the dev split was scored during training to pick the checkpoint; the rows "not used for selection"
+leave those lines out. Between legs, scores by source on the whole dev split (earlier versions' cards) informed the
+source weights, so no dev line is wholly unseen by the recipe.
 
 | decoding | dev lines | BLEU | chrF |
 |---|---|---|---|

@@ -43,7 +43,8 @@ def corpus_bleu(hypotheses: list[str], references: list[str], max_order: int = 4
             hn, rn = _ngrams(h, n), _ngrams(r, n)
             matches[n - 1] += sum(min(c, rn[g]) for g, c in hn.items())
             totals[n - 1] += max(0, len(h) - n + 1)
-    if sys_len == 0:
+    # sacrebleu stops early when no n-gram of any order matches (its issue #141): 0, unsmoothed
+    if sys_len == 0 or not any(matches):
         return 0.0
     precisions, smooth = [], 1.0
     for n in range(max_order):

@@ -109,6 +109,7 @@ def train(args) -> dict:
     weights = parse_source_weights(args.source_weights)
     # What an epoch's batches are made of: a position inside an epoch only means something for the same data.
     data_settings = {"pairs": len(pairs), "source_weights": weights, "lexicon_max_words": args.lexicon_max_words,
+                     "batching": "longer-side",
                      "max_tokens": args.max_tokens, "max_len": args.max_len, "train_limit": args.train_limit}
 
     cfg = ModelConfig(vocab_size=sp.get_piece_size(), d_model=args.d_model, heads=args.heads, ffn=args.ffn,

@@ -20,6 +20,16 @@ def test_token_batches_respect_budget_and_keep_every_pair():
         assert longest * len(batch) <= 300 or len(batch) == 1
 
 
+def test_token_batches_group_by_the_longer_side_so_little_is_padding():
+    rng = random.Random(2)
+    # independent source and target lengths, as in the corpus (either side may be the longer)
+    pairs = make_pairs(3000, rng)
+    batches = token_batches(pairs, 3000, rng)
+    real = sum(max(len(p.src), len(p.tgt)) for b in batches for p in b)
+    padded = sum(len(b) * max(max(len(p.src), len(p.tgt)) for p in b) for b in batches)
+    assert real / padded > 0.9
+
+
 def test_source_weights_change_expected_counts():
     rng = random.Random(1)
     pairs = make_pairs(2000, rng)

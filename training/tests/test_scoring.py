@@ -31,9 +31,13 @@ def test_13a_tokenisation_splits_punctuation_but_not_numbers():
 
 def test_bleu_identity_zero_and_brevity():
     assert corpus_bleu(["hello there general kenobi"], ["hello there general kenobi"]) == pytest.approx(100.0)
-    # no matches at all: sacrebleu's "exp" smoothing gives precisions 100/(2^n * total_n)
-    assert corpus_bleu(["a b c d"], ["w x y z"]) == pytest.approx(
-        (100 / 8 * 100 / 12 * 100 / 16 * 100 / 16) ** 0.25)
+    # no matches at all: sacrebleu stops early with 0 (no smoothing)
+    assert corpus_bleu(["a b c d"], ["w x y z"]) == 0.0
+    assert corpus_bleu(["a b", "c d e f"], ["w x", "y z v u"]) == 0.0
+    # unigram matches only: sacrebleu's "exp" smoothing gives precisions 100/(2^k * total_n)
+    # for the orders without matches (k counting them)
+    assert corpus_bleu(["a b c d"], ["a x y z"]) == pytest.approx(
+        (100 / 4 * 100 / (2 * 3) * 100 / (4 * 2) * 100 / (8 * 1)) ** 0.25)
     full = corpus_bleu(["the cat sat on the mat today"], ["the cat sat on the mat today"])
     short = corpus_bleu(["the cat sat on the mat"], ["the cat sat on the mat today"])
     assert short < full
