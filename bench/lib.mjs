@@ -16,7 +16,7 @@ export const freePort = () => new Promise((res) => { const s = net.createServer(
 
 /** The service's defaults (ORT_INTRA_OP_THREADS=0, ORT_ALLOW_SPINNING=false) unless the environment overrides them. */
 export const ORT_THREADS = Number(process.env.ORT_INTRA_OP_THREADS ?? 0);
-export const ORT_SPINNING = ['true', '1', 'yes', 'on'].includes(String(process.env.ORT_ALLOW_SPINNING ?? 'false').toLowerCase());
+export const ORT_SPINNING = ['true', '1', 'yes', 'on'].includes(String(process.env.ORT_ALLOW_SPINNING ?? 'false').trim().toLowerCase());
 export const ortSessionOptions = () => ({
   ...(ORT_THREADS > 0 ? { intraOpNumThreads: ORT_THREADS } : {}),
   extra: { session: { intra_op: { allow_spinning: ORT_SPINNING ? '1' : '0' } } },

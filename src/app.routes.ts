@@ -56,15 +56,15 @@ export function predictionRouteOf(path: string): string | undefined {
 }
 
 /** A request's path as the client sent it (a mounted middleware sees a shortened req.path). */
-export function requestPath(req: { originalUrl?: string; url: string }): string {
-  return (req.originalUrl ?? req.url).split('?')[0];
+export function requestPath(req: { originalUrl?: string; url?: string }): string {
+  return (req.originalUrl ?? req.url ?? '').split('?')[0];
 }
 
 /** Whether a request is a prediction (its failures count as failed predictions): a POST to one. */
 export function isPredictionRequest(req: {
-  method: string;
+  method?: string;
   originalUrl?: string;
-  url: string;
+  url?: string;
 }): boolean {
   return req.method === 'POST' && predictionRouteOf(requestPath(req)) !== undefined;
 }

@@ -28,8 +28,8 @@ export function configureApp(app: INestApplication): void {
   if (adapter instanceof HardenedExpressAdapter) {
     const metrics = app.get(ServiceMetrics);
     const logger = new NestLogger('HttpServer');
-    adapter.onRawError = ({ status, reason, message, requestId }) => {
-      metrics.recordError(reason, false);
+    adapter.onRawError = ({ status, reason, message, requestId, prediction }) => {
+      metrics.recordError(reason, prediction);
       logger.warn(`${status} ${reason}: ${message} (request id ${requestId})`);
     };
   }

@@ -287,6 +287,9 @@ describe('fault injection (the built server as a child process)', () => {
     expect(metrics).toMatch(
       /anuvaad_http_request_duration_seconds_count\{[^}]*route="\/v1\/translate",status_code="408"[^}]*\} 1\n/,
     );
+    // the body timeout was a translate request: it counts as a failed prediction
+    const summary = await call(port, 'GET', '/metrics/summary');
+    expect(summary.json).toMatchObject({ errors: 1 });
     expect(service.child.exitCode).toBeNull();
   }, 30000);
 });

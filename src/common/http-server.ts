@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AppConfig } from '../config/app-config';
+import { isPredictionRequest } from '../app.routes';
 import type { ErrorReason } from './api-errors';
 
 /** Errors Node's HTTP parser reports before a request exists, and the answer each gets. */
@@ -46,7 +47,13 @@ export function answerClientError(
     pending.setHeader('Content-Type', 'application/json; charset=utf-8');
     pending.setHeader('Connection', 'close');
     pending.end(errorBody(status, reason, message, requestId));
-    onAnswered?.({ status, reason, message, requestId });
+    onAnswered?.({
+      status,
+      reason,
+      message,
+      requestId,
+      prediction: isPredictionRequest(pending.req),
+    });
     return;
   }
   const writable =
@@ -57,7 +64,7 @@ export function answerClientError(
   }
   const requestId = randomUUID();
   const body = errorBody(status, reason, message, requestId);
-  onAnswered?.({ status, reason, message, requestId });
+  onAnswered?.({ status, reason, message, requestId, prediction: false });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +
@@ -84,6 +91,8 @@ export type RawErrorListener = (answer: {
   reason: ErrorReason;
   message: string;
   requestId: string;
+  /** the request was a prediction (its 408 counts as a failed prediction) */
+  prediction: boolean;
 }) => void;
 
 /**

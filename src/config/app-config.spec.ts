@@ -170,6 +170,12 @@ describe('loadAppConfig', () => {
     expect(loadAppConfig({ MODEL_VERSION: v }).model.version).toBe(folder);
   });
 
+  it('refuses a MODEL_VERSION past the largest version number', () => {
+    expect(() => loadAppConfig({ MODEL_VERSION: '12345678901234567890' })).toThrow(
+      'MODEL_VERSION="12345678901234567890": is past the largest version number',
+    );
+  });
+
   it('never prints a secret in a start-up error', () => {
     expect(() => loadAppConfig({ ADMIN_TOKEN: 'my secret passphrase 123' })).toThrow(
       'ADMIN_TOKEN=<secret, 24 characters>: ADMIN_TOKEN must not contain whitespace',

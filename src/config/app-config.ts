@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
+import { normalizeVersion } from '../model/version-policy';
 import { EnvDto, LogLevel } from './env.dto';
 
 /** Injection token for the typed, validated configuration. */
@@ -110,7 +111,7 @@ export function parseCanary(value: string | undefined): AppConfig['model']['cana
       );
     }
     // "02" names folder 2: versions are integers
-    canary[name] = { version: String(Number(version)), weight: Number(weight) };
+    canary[name] = { version: normalizeVersion(version) ?? version, weight: Number(weight) };
   }
   return canary;
 }
@@ -122,6 +123,9 @@ export function parseCanary(value: string | undefined): AppConfig['model']['cana
 function crossCheck(dto: EnvDto, env: NodeJS.ProcessEnv): string[] {
   const setting = (name: keyof EnvDto) => shown(name, env[name] || String(dto[name]));
   const conflicts: string[] = [];
+  if (dto.MODEL_VERSION !== undefined && normalizeVersion(dto.MODEL_VERSION) === undefined) {
+    conflicts.push(`${setting('MODEL_VERSION')}: is past the largest version number`);
+  }
   // Node refuses a server whose header deadline is past its whole-request deadline.
   if (dto.HEADERS_TIMEOUT_MS > dto.RECEIVE_TIMEOUT_MS) {
     conflicts.push(
@@ -205,8 +209,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     model: {
       dir: dto.MODEL_DIR,
       name: dto.MODEL_NAME,
-      // as folder names compare: 02 is version 2
-      version: dto.MODEL_VERSION?.replace(/^0+(?=\d)/, ''),
+      // versions are integers: 02 is version folder 2
+      version: dto.MODEL_VERSION === undefined ? undefined : normalizeVersion(dto.MODEL_VERSION),
       intraOpThreads: dto.ORT_INTRA_OP_THREADS,
       workerThread: dto.ORT_WORKER_THREAD,
       allowSpinning: dto.ORT_ALLOW_SPINNING,

@@ -28,8 +28,19 @@ describe('sentence splitting', () => {
     ['We sold apples, pears, etc. Then we left.', ['We sold apples, pears, etc.', 'Then we left.']],
     ['She said no. Then she left.', ['She said no.', 'Then she left.']],
     ['It ends with Dr.', ['It ends with Dr.']],
+    // a line break ends a sentence even after an abbreviation or a list marker
+    ['I met Dr.\n\nSmith arrived.', ['I met Dr.', 'Smith arrived.']],
+    ['Contents\n1.\nIntro', ['Contents', '1.', 'Intro']],
   ])('keeps abbreviations, initials and list markers with what follows: %s', (text, sentences) => {
     expect(splitSentences(text).sentences).toEqual(sentences);
+  });
+
+  it('never puts a line break inside a sentence', () => {
+    const split = splitSentences(
+      'Appendix A.\n\nThis appendix covers costs. Main St.\nSpringfield',
+    );
+    expect(split.sentences.some((x) => x.includes('\n'))).toBe(false);
+    expect(split.separators).toEqual(['\n\n', ' ', '\n']);
   });
 
   it('keeps line and paragraph breaks between sentences as separators', () => {

@@ -53,14 +53,16 @@ export function splitSentences(text: string): SplitText {
       gap += raw;
       continue;
     }
-    if (continuesIntoNext(sentence)) {
+    // a line break ends the sentence whatever came before it ("Main St." at the end of a line)
+    const trailing = raw.slice(raw.trimEnd().length);
+    if (continuesIntoNext(sentence) && !trailing.includes('\n')) {
       open = raw;
       continue;
     }
     open = '';
     if (sentences.length > 0) separators.push(separatorOf(gap + leading(raw)));
     sentences.push(sentence);
-    gap = raw.slice(raw.trimEnd().length);
+    gap = trailing;
   }
   if (open.trim() !== '') {
     if (sentences.length > 0) separators.push(separatorOf(gap + leading(open)));

@@ -1,4 +1,12 @@
-import { appendFileSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { writeChecksums, writeFakePackage } from '../../test/support/fake-package';
@@ -53,6 +61,24 @@ describe('checksums', () => {
     await expect(verifyChecksums(dir, true)).resolves.toMatchObject({
       unlisted: ['onnx/decoder_model_merged.onnx', 'onnx/encoder_model.onnx'],
     });
+  });
+
+  it('fails when a file the service loads is a symlink the list leaves out', async () => {
+    const dir = writeFakePackage();
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'linked-'));
+    renameSync(path.join(dir, 'tokenizer.json'), path.join(elsewhere, 'tokenizer.json'));
+    symlinkSync(path.join(elsewhere, 'tokenizer.json'), path.join(dir, 'tokenizer.json'));
+    const list = path.join(dir, 'checksums.sha256');
+    writeFileSync(
+      list,
+      readFileSync(list, 'utf8')
+        .split('\n')
+        .filter((line) => !line.endsWith(' tokenizer.json'))
+        .join('\n'),
+    );
+    await expect(verifyChecksums(dir, true, Object.values(PACKAGE_FILES))).rejects.toThrow(
+      /tokenizer\.json is loaded by the service but not listed/,
+    );
   });
 
   it('names the file whose content changed', async () => {

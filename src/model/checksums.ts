@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 
 export const CHECKSUMS_FILE = 'checksums.sha256';
@@ -86,7 +86,16 @@ export async function verifyChecksums(
   const unlisted = (await listFiles(versionDir)).filter(
     (rel) => rel !== CHECKSUMS_FILE && !(rel in files),
   );
-  const unchecked = read.filter((rel) => unlisted.includes(rel));
+  // stat follows symlinks: a linked graph must be listed like a copied one
+  const present = await Promise.all(
+    read.map((rel) =>
+      stat(path.join(versionDir, rel)).then(
+        (s) => s.isFile(),
+        () => false,
+      ),
+    ),
+  );
+  const unchecked = read.filter((rel, i) => present[i] && !(rel in files));
   if (unchecked.length > 0) {
     throw new ChecksumError(
       `checksum failed: ${unchecked.join(', ')} ${unchecked.length > 1 ? 'are' : 'is'} loaded by the service but not listed in ${CHECKSUMS_FILE}`,

@@ -5,14 +5,14 @@ import { fingerprintDir, FileModelRepository } from './file-model-repository';
 
 describe('FileModelRepository', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'versions-'));
-  for (const v of ['1', '2', '10', 'latest', '3.1'])
+  for (const v of ['1', '2', '10', 'latest', '3.1', '02'])
     mkdirSync(path.join(root, 'm', v), { recursive: true });
   writeFileSync(path.join(root, 'm', '7'), 'a file, not a folder');
   mkdirSync(path.join(root, '.staging', '1'), { recursive: true });
   mkdirSync(path.join(root, 'empty'));
   const repository = new FileModelRepository(root);
 
-  it('lists integer version folders in numeric order', async () => {
+  it('lists integer version folders in numeric order (not "02", which would be version 2 again)', async () => {
     expect(await repository.listVersions('m')).toEqual(['1', '2', '10']);
     expect(await repository.listVersions('missing')).toEqual([]);
   });

@@ -8,7 +8,7 @@ import { POLICY_FILE } from './version-policy';
 
 /**
  * The model repository as a folder tree, Triton style: `<root>/<model>/<version>/` with integer
- * version folders. Symlinked model and version folders count (the usual atomic swap of a
+ * version folders (no leading zeros). Symlinked model and version folders count (the usual atomic swap of a
  * release); hidden folders and dangling links do not.
  */
 export class FileModelRepository implements ModelRepository {
@@ -32,7 +32,10 @@ export class FileModelRepository implements ModelRepository {
   }
 
   async listVersions(name: string): Promise<string[]> {
-    const versions = await listSubfolders(path.join(this.root, name), (n) => /^\d+$/.test(n));
+    // integers as written: "02" would name the same version as "2"
+    const versions = await listSubfolders(path.join(this.root, name), (n) =>
+      /^(0|[1-9]\d*)$/.test(n),
+    );
     return versions.sort((a, b) => Number(a) - Number(b));
   }
 
