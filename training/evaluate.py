@@ -10,7 +10,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import sentencepiece as spm
-import torch
 
 from .data import read_split
 from .events import log_training_event
@@ -99,13 +98,13 @@ def evaluate(args) -> dict:
     if checkpoint:
         results["parity"] = parity_check(checkpoint, model_dir, en[: args.parity_lines])
         results["params"] = results["parity"].pop("params")
+        checkpoint_step = results["parity"].pop("checkpoint_step")
         summary = checkpoint.parent / "train_summary.json"
         if summary.exists():
             results["training"] = json.loads(summary.read_text())
             # the run went on after the exported checkpoint: say which step the weights are from
-            state = torch.load(checkpoint, map_location="cpu").get("state", {})
-            if "step" in state:
-                results["training"]["checkpoint_step"] = state["step"]
+            if checkpoint_step is not None:
+                results["training"]["checkpoint_step"] = checkpoint_step
     merged = {}
     metrics_path = model_dir / "metrics.json"
     if metrics_path.exists():
@@ -119,7 +118,7 @@ def evaluate(args) -> dict:
 def parity_check(checkpoint: Path, model_dir: Path, lines: list[str]) -> dict:
     """PyTorch greedy vs the service's ONNX greedy on the same lines (token ids), and the max logit
     difference under teacher forcing on PyTorch's outputs."""
-    model, _ = load_checkpoint(checkpoint)
+    model, ckpt = load_checkpoint(checkpoint)
     sp = spm.SentencePieceProcessor(model_file=str(model_dir / "sentencepiece.model"))
     eos = sp.piece_to_id("</s>")
     sources = [ids + [eos] for ids in sp.encode(lines)]
@@ -130,5 +129,6 @@ def parity_check(checkpoint: Path, model_dir: Path, lines: list[str]) -> dict:
     result = {"lines": len(lines), "greedy_identical": identical, "max_abs_logit_diff": max_diff,
               "params": count_parameters(model)}
     log_training_event("parity", **result)
+    result["checkpoint_step"] = ckpt.get("state", {}).get("step")
     print(f"parity: {identical}/{len(lines)} identical greedy outputs, max |Δlogit| {max_diff:.2e}")
     return result

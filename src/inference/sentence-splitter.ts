@@ -30,9 +30,11 @@ function continuesIntoNext(sentence: string): boolean {
   return /^\(?(\d{1,3}|[a-z]|[ivx]{1,4})[.)]$/i.test(sentence);
 }
 
+const lineBreaks = (s: string) => (s.match(/\n/g) ?? []).length;
+
 /** The whitespace between two sentences as it is kept: its line breaks, else one space. */
 function separatorOf(whitespace: string): string {
-  const breaks = (whitespace.match(/\n/g) ?? []).length;
+  const breaks = lineBreaks(whitespace);
   return breaks > 0 ? '\n'.repeat(breaks) : ' ';
 }
 
@@ -72,8 +74,6 @@ export function splitSentences(text: string): SplitText {
 }
 
 const leading = (s: string) => s.slice(0, s.length - s.trimStart().length);
-
-const lineBreaks = (s: string) => (s.match(/\n/g) ?? []).length;
 
 /**
  * Translated sentences joined with the separators of their source text. An empty translation

@@ -26,8 +26,6 @@ export interface MetricsSummary {
 @Injectable()
 export class ServiceMetrics {
   private labels: ModelLabels;
-  /** drift signals exported under the current labels, removed when the default version changes */
-  private readonly driftSignals = new Set<string>();
   private readonly startedAt = Date.now();
   private readonly latencies: SlidingWindow;
   private predictions = 0;
@@ -67,10 +65,10 @@ export class ServiceMetrics {
   setModel(name: string, version: string): void {
     if (this.labels.model_version === UNRESOLVED) this.modelReady.remove(this.labels);
     this.queueLength.remove(this.labels);
-    // the drift window starts over with the new version: the old score must not keep alerting
-    this.driftScore.remove(this.labels);
-    for (const signal of this.driftSignals) this.driftSignal.remove({ ...this.labels, signal });
-    this.driftSignals.clear();
+    // The drift window starts over with the new version: the old score must not keep alerting.
+    // Drift is only ever exported under the current labels, so dropping every series is exact.
+    this.driftScore.reset();
+    this.driftSignal.reset();
     this.labels = { model_name: name, model_version: version };
     this.queueLength.set(this.labels, 0);
   }
@@ -165,7 +163,6 @@ export class ServiceMetrics {
     }
     for (const [signal, value] of Object.entries(signals)) {
       this.driftSignal.set({ ...this.labels, signal }, value);
-      this.driftSignals.add(signal);
     }
   }
 

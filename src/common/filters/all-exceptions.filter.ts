@@ -8,7 +8,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isOpenInferencePath, isPredictionRequest } from '../../app.routes';
+import { isOpenInferencePath, isPredictionRequest, requestPath } from '../../app.routes';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { requestIdFor } from '../../logging/request-id';
 import { ServiceMetrics } from '../../metrics/service-metrics';
@@ -53,7 +53,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (res.headersSent) return;
     setErrorHeaders(res, exception, mapped.status, this.config);
     // Messages may quote file system errors: the client never sees this server's paths.
-    if (isOpenInferencePath(req.path) && !mapped.body) {
+    if (isOpenInferencePath(requestPath(req)) && !mapped.body) {
       // refused before the V2 controller's own filter could answer (a URL that does not decode)
       res.status(mapped.status).json({ error: redactInternals(mapped.message) });
       return;

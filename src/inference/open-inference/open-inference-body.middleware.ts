@@ -57,7 +57,6 @@ export class OpenInferenceBodyMiddleware implements NestMiddleware {
   }
 
   private answer(req: Request, res: Response, err: ApiError): void {
-    if (res.headersSent) return; // answered and counted by the HTTP server (a 408)
     this.metrics.recordError(err.reason, isPredictionRequest(req));
     res.status(err.getStatus()).json({ error: err.message });
   }
