@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="bfloat16 autocast for the forward pass (2.6x the tokens/s in training on this AVX512-BF16 CPU)")
     tr.add_argument("--seed", type=int, default=1)
     tr.add_argument("--resume", action="store_true", help="continue from WORK_DIR/last.pt")
+    tr.add_argument("--init-from", default=None,
+                    help="start from this checkpoint's weights (same configuration) with a fresh optimizer and schedule")
     tr.add_argument("--keep-checkpoints", type=int, default=0,
                     help="keep the checkpoints of the last N evaluations (WORK_DIR/step-NNNNNN.pt) for `average`")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -77,11 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="export a checkpoint to the Optimum Marian ONNX layout")
     add_common(ex)
     ex.add_argument("--checkpoint", default=None, help="default: WORK_DIR/best.pt")
-    ex.add_argument("--out", required=True, help="version folder, e.g. models/en-hi/5")
+    ex.add_argument("--out", required=True, help="version folder, e.g. models/en-hi/6")
     ex.add_argument("--opset", type=int, default=17)
     ex.add_argument("--num-beams", type=int, default=4)
     ex.add_argument("--max-new-tokens", type=int, default=256)
     ex.add_argument("--length-penalty", type=float, default=1.0)
+    ex.add_argument("--weights-dtype", choices=("float32", "float16"), default="float32",
+                    help="float16 rounds the weights and stores them at half the size (computation stays float32)")
 
     ev = sub.add_parser("evaluate", help="BLEU/chrF through the exported ONNX files + PyTorch/ORT parity")
     add_common(ev)

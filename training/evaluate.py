@@ -13,7 +13,7 @@ import sentencepiece as spm
 
 from .data import read_split
 from .events import log_training_event
-from .export import load_checkpoint
+from .export import load_checkpoint, round_weights_to_float16, stores_float16_weights
 from .model import count_parameters
 from .parity import onnx_logit_parity
 from .paths import REPO_ROOT
@@ -119,6 +119,8 @@ def parity_check(checkpoint: Path, model_dir: Path, lines: list[str]) -> dict:
     """PyTorch greedy vs the service's ONNX greedy on the same lines (token ids), and the max logit
     difference under teacher forcing on PyTorch's outputs."""
     model, ckpt = load_checkpoint(checkpoint)
+    if stores_float16_weights(model_dir):  # the files hold the rounded weights: compare like with like
+        round_weights_to_float16(model)
     sp = spm.SentencePieceProcessor(model_file=str(model_dir / "sentencepiece.model"))
     eos = sp.piece_to_id("</s>")
     sources = [ids + [eos] for ids in sp.encode(lines)]

@@ -7,15 +7,22 @@
     then (later steps): input_ids, encoder_attention_mask, past_key_values.{i}.{decoder,encoder}.*
                         → logits, grown present.{i}.decoder.*, present.{i}.encoder.* passed through
 Both branches read one shared set of initializers, so every weight is stored once.
+
+``--weights-dtype float16`` halves the files: the weights are rounded to float16 first, and every initializer
+that float16 holds exactly is stored as float16 behind a ``Cast`` to float32. The graphs still compute in
+float32 (onnxruntime folds the casts when it loads them), so the files compute exactly what the rounded
+PyTorch model computes.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import onnx
 import torch
 from onnx import helper, numpy_helper
@@ -29,8 +36,12 @@ BATCH, ENC_LEN, DEC_LEN, PAST_LEN = "batch_size", "encoder_sequence_length", "de
 PRESENT_LEN, ENC_OUT_LEN = "past_decoder_sequence_length + 1", "encoder_sequence_length_out"
 
 
+# Smaller float tensors are left in float32: Cast nodes would cost more than they save.
+FLOAT16_MIN_ELEMENTS = 1024
+
+
 def load_checkpoint(path: Path) -> tuple[Seq2SeqTransformer, dict]:
-    ckpt = torch.load(path, map_location="cpu")
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
     model = Seq2SeqTransformer(ModelConfig(**ckpt["config"]))
     model.load_state_dict(ckpt["model"])
     model.eval()
@@ -168,7 +179,12 @@ def merge_decoders(first: onnx.ModelProto, cached: onnx.ModelProto, cfg: ModelCo
     return merged
 
 
-def export_onnx(model: Seq2SeqTransformer, onnx_dir: Path, opset: int) -> None:
+def export_onnx(model: Seq2SeqTransformer, onnx_dir: Path, opset: int, weights_dtype: str = "float32") -> None:
+    if weights_dtype not in ("float32", "float16"):
+        raise ValueError(f"weights_dtype must be float32 or float16, not {weights_dtype!r}")
+    if weights_dtype == "float16":
+        model = copy.deepcopy(model)  # the caller's model keeps its weights
+        round_weights_to_float16(model)
     cfg = model.cfg
     onnx_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
@@ -204,7 +220,49 @@ def export_onnx(model: Seq2SeqTransformer, onnx_dir: Path, opset: int) -> None:
                 {"input_ids": {0: BATCH, 1: DEC_LEN}, "encoder_attention_mask": {0: BATCH, 1: ENC_LEN},
                  **past_axes, **out_axes}, opset)
         merged = merge_decoders(onnx.load(str(first_path)), onnx.load(str(cached_path)), cfg)
+    if weights_dtype == "float16":
+        encoder_path = onnx_dir / "encoder_model.onnx"
+        encoder = onnx.load(str(encoder_path))
+        store_initializers_as_float16(encoder)
+        onnx.save(encoder, str(encoder_path))
+        store_initializers_as_float16(merged)
     onnx.save(merged, str(onnx_dir / "decoder_model_merged.onnx"))
+
+
+def round_weights_to_float16(model: nn.Module) -> None:
+    """Rounds every floating-point parameter to the nearest float16 value (kept as float32)."""
+    with torch.no_grad():
+        for param in model.parameters():
+            param.copy_(param.half().float())
+
+
+def store_initializers_as_float16(model: onnx.ModelProto) -> int:
+    """Stores each large float32 initializer that float16 represents exactly as float16 plus a Cast back
+    to float32 under its old name, ahead of the nodes that read it (subgraphs see it from the outer scope).
+    Returns the number of initializers converted; values are unchanged by construction."""
+    graph = model.graph
+    casts = []
+    for init in graph.initializer:
+        if init.data_type != onnx.TensorProto.FLOAT or int(np.prod(init.dims)) < FLOAT16_MIN_ELEMENTS:
+            continue
+        values = numpy_helper.to_array(init)
+        halved = values.astype(np.float16)
+        if not np.array_equal(halved.astype(np.float32), values):
+            continue
+        name = init.name
+        init.CopyFrom(numpy_helper.from_array(halved, f"{name}.float16"))
+        casts.append(helper.make_node("Cast", [init.name], [name], name=f"{name}.to_float32",
+                                      to=onnx.TensorProto.FLOAT))
+    nodes = list(graph.node)
+    del graph.node[:]
+    graph.node.extend(casts + nodes)
+    onnx.checker.check_model(model)
+    return len(casts)
+
+
+def stores_float16_weights(model_dir: Path) -> bool:
+    encoder = onnx.load(str(Path(model_dir) / "onnx" / "encoder_model.onnx"))
+    return any(i.data_type == onnx.TensorProto.FLOAT16 for i in encoder.graph.initializer)
 
 
 def hf_config(cfg: ModelConfig) -> dict:
@@ -253,7 +311,7 @@ def export_package(checkpoint: Path, out: Path, args) -> None:
     model, ckpt = load_checkpoint(checkpoint)
     cfg = model.cfg
     out.mkdir(parents=True, exist_ok=True)
-    export_onnx(model, out / "onnx", args.opset)
+    export_onnx(model, out / "onnx", args.opset, args.weights_dtype)
     (out / "config.json").write_text(json.dumps(hf_config(cfg), indent=2) + "\n")
     (out / "generation_config.json").write_text(
         json.dumps(generation_config(cfg, args.num_beams, args.max_new_tokens, args.length_penalty), indent=2) + "\n")
@@ -263,5 +321,6 @@ def export_package(checkpoint: Path, out: Path, args) -> None:
     # The SentencePiece model travels along so parity checks and retraining use the exact vocabulary.
     shutil.copyfile(ckpt["spm"], out / "sentencepiece.model")
     sizes = {p.name: p.stat().st_size for p in (out / "onnx").iterdir()}
-    log_training_event("export", checkpoint=str(checkpoint), out=str(out), opset=args.opset, bytes=sizes)
+    log_training_event("export", checkpoint=str(checkpoint), out=str(out), opset=args.opset, bytes=sizes,
+                       weights_dtype=args.weights_dtype)
     print(f"exported {checkpoint} → {out} {sizes}")

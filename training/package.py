@@ -71,7 +71,10 @@ def package(model_dir: Path, data_dir: Path, name: str) -> None:
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     config = json.loads((model_dir / "config.json").read_text())
     generation = json.loads((model_dir / "generation_config.json").read_text())
-    (model_dir / "README.md").write_text(model_card(name, model_dir.name, config, generation, metrics),
+    from .export import stores_float16_weights
+
+    weights_dtype = "float16" if stores_float16_weights(model_dir) else "float32"
+    (model_dir / "README.md").write_text(model_card(name, model_dir.name, config, generation, metrics, weights_dtype),
                                          encoding="utf-8")
     sums = write_checksums(model_dir)
     size = sum((model_dir / p).stat().st_size for p in sums)
@@ -111,10 +114,26 @@ def _recipe_extras(training: dict) -> str:
                      "word-level pairs (tag `lexicon`) for everyday vocabulary")
     if recipe.get("bf16"):
         parts.append("bfloat16 autocast for the forward pass (fp32 weights and optimizer)")
+    if recipe.get("dropout") is not None:
+        parts.append(f"dropout {recipe['dropout']}")
+    if recipe.get("max_tokens"):
+        parts.append(f"batches of up to {recipe['max_tokens']:,} tokens")
     return f" Last leg of the run: {'; '.join(parts)}." if parts else ""
 
 
-def model_card(name: str, version: str, config: dict, generation: dict, metrics: dict) -> str:
+def _selection_note(training: dict) -> str:
+    return f" {training['selection']}" if training.get("selection") else ""
+
+
+def _weights_row(weights_dtype: str) -> str:
+    if weights_dtype == "float16":
+        return ("| weights | stored as float16 (rounded once at export; the graphs cast them to float32 and compute in "
+                "float32, so PyTorch and ONNX agree on the rounded weights) |\n")
+    return ""
+
+
+def model_card(name: str, version: str, config: dict, generation: dict, metrics: dict,
+               weights_dtype: str = "float32") -> str:
     dev = metrics.get("dev", {})
     training = metrics.get("training", {})
     parity = metrics.get("parity", {})
@@ -140,7 +159,7 @@ Optimum consumers load it unchanged.
 | vocabulary | joint English+Hindi SentencePiece unigram, {config['vocab_size']} pieces (`nfkc`, no byte fallback); embeddings shared by encoder, decoder and output layer |
 | ids | eos {config['eos_token_id']}, unk 1, pad = decoder start {config['pad_token_id']} |
 | default decoding | beam {generation['num_beams']}, max {generation['max_new_tokens']} new tokens, length penalty {generation['length_penalty']} |
-
+{_weights_row(weights_dtype)}
 ## Training data
 `shared/data/en-hi` (see its SOURCES.md): 81,213 train pairs — KJV/Hindi Bible verses (bible; KJV public domain,
 Hindi text's copyright unclear), WMT12 crowdsourced MTurk pairs (CC BY-SA 3.0), Tatoeba (CC-BY 2.0 FR, attributions
@@ -156,15 +175,14 @@ Bible down-weighted (it is 65% of the English words but one archaic domain); ear
 {training.get('stop_reason', 'n/a')} after {training.get('steps', 'n/a')} steps ({training.get('epochs', 'n/a')} epochs,
 {minutes:.0f} min) on {training.get('hardware', 'n/a')}; the exported weights are the checkpoint of step
 {training.get('checkpoint_step', 'n/a')}, the best on the dev subset.
-Reproduce: `/usr/bin/python3 -m training all` runs the first leg of the run (one command, about two hours here);
-every leg of the run behind this version, with its options, is listed in `training/README.md` ("How the shipped
-version {version} was made").
+Reproduce: every leg of the run behind this version, with its options, is listed in `training/README.md` ("How the
+shipped version {version} was made"); `/usr/bin/python3 -m training all` is the one-command CPU recipe.
 
 ## Results on the dev split ({dev.get('lines', 'n/a')} lines), scored through the ONNX files
 BLEU (13a) and chrF (β=2, n=6) with sacrebleu's definitions, decoded by the service's own generator. An evenly
 spaced subset of the dev split was scored during training to pick the checkpoint; the rows "not used for selection"
 leave those lines out. Between legs, scores by source on the whole dev split (earlier versions' cards) informed the
-source weights, so no dev line is wholly unseen by the recipe.
+source weights, so no dev line is wholly unseen by the recipe.{_selection_note(training)}
 
 | decoding | dev lines | BLEU | chrF |
 |---|---|---|---|
@@ -186,12 +204,11 @@ greedy outputs, max |Δlogit| {parity.get('max_abs_logit_diff', float('nan')):.1
 {samples}
 
 ## Known limits
-- Small model trained on two CPU cores: dev chrF rose quickly over the first legs of the run and levelled off in the
-  last ones (training/README.md has the curve), so more hours of the same training on the same hardware would add little;
-  a larger model, more compute and more conversational data would. It does not reach the project's target
-  (greedy dev chrF 40). Expect literal and often wrong translations, especially for everyday conversational English
-  (see the samples above: they are not yet recognisable as the same meaning), long sentences, rare words and names.
-  Software UI strings, which dominate the data, fare best.
+- A small model trained from scratch on 81k sentence pairs, most of them Bible verses and UI strings. It does not reach
+  the project's target (greedy dev chrF 40); training/README.md says what each model size and each hour of training
+  gained. Expect literal and often wrong translations, especially for everyday conversational English (see the samples
+  above: only some are recognisable as the same meaning), long sentences, rare words and names. Software UI strings,
+  which dominate the data, fare best.
 - Strong domain skew: Bible verses and software UI strings dominate the data, so outputs may sound archaic or UI-like.
 - English input only; other scripts are out of distribution (the service's drift detector reports them).
 - Not evaluated on the standard public test sets here; scores above are on the dev split only.

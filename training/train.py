@@ -117,6 +117,8 @@ def train(args) -> dict:
                       dropout=args.dropout, pad_id=pad_id, eos_id=eos_id, unk_id=sp.unk_id())
     device = torch.device(args.device)
     model = Seq2SeqTransformer(cfg).to(device)
+    if args.init_from:
+        model.load_state_dict(torch.load(args.init_from, map_location=device, weights_only=False)["model"])
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9)
     state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "best_chrf": -1.0, "bad_evals": 0,
              "train_seconds": 0.0, "history": [], "data_settings": data_settings}
@@ -218,7 +220,8 @@ def train(args) -> dict:
                "params": n_params, "hardware": hardware_description(args.threads, device),
                # of this (last) leg of the run; earlier legs are in logs/training.log's train_start events
                "recipe": {"bf16": bool(args.bf16), "source_weights": weights,
-                          "lexicon_max_words": args.lexicon_max_words}}
+                          "lexicon_max_words": args.lexicon_max_words, "dropout": args.dropout,
+                          "max_tokens": args.max_tokens}}
     log_training_event("train_end", **summary)
     (work / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

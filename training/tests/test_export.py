@@ -1,4 +1,5 @@
 """Export parity on the tiny model: the ONNX files compute what PyTorch computes, in Optimum's layout."""
+import copy
 import hashlib
 import json
 
@@ -7,7 +8,8 @@ import pytest
 import torch
 from onnx import numpy_helper
 
-from training.export import cache_names, export_onnx, load_checkpoint
+from training.export import (cache_names, export_onnx, load_checkpoint, round_weights_to_float16,
+                             stores_float16_weights)
 from training.parity import onnx_logit_parity
 from training.train import translate_ids
 
@@ -98,3 +100,19 @@ def test_service_decoder_reproduces_pytorch_greedy(dev_lines):
     result = parity_check(TINY_CHECKPOINT, TINY_MODEL, dev_lines["en"][:12])
     assert result["greedy_identical"] == 12
     assert result["max_abs_logit_diff"] < 1e-4
+
+
+def test_float16_weights_halve_the_files_and_compute_what_the_rounded_model_computes(tiny, exported, dev_lines,
+                                                                                        tmp_path):
+    export_onnx(tiny, tmp_path / "onnx", opset=17, weights_dtype="float16")
+    (tmp_path / "config.json").write_text((TINY_MODEL / "config.json").read_text())
+    for name in ("encoder_model.onnx", "decoder_model_merged.onnx"):
+        full, half = (exported / "onnx" / name).stat().st_size, (tmp_path / "onnx" / name).stat().st_size
+        assert half < 0.6 * full, name
+    assert stores_float16_weights(tmp_path) and not stores_float16_weights(exported)
+    assert tiny.embed.weight.dtype == torch.float32 and not torch.equal(tiny.embed.weight,
+                                                                        tiny.embed.weight.half().float())
+    rounded = copy.deepcopy(tiny)
+    round_weights_to_float16(rounded)
+    sources, targets = teacher_forcing_case(rounded, dev_lines, 4)
+    assert onnx_logit_parity(rounded, tmp_path, sources, targets) < 1e-4

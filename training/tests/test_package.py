@@ -19,4 +19,12 @@ def test_model_card_shows_scores_on_dev_lines_not_used_for_selection():
     # beam 4 was not scored apart: no row claims it was
     assert "| beam 4 | all | 10.86 | 32.36 |" in card
     assert "beam 4 | 903" not in card
-    assert "runs the first leg of the run" in card
+    assert 'How the\nshipped version 9 was made' in card
+    assert "| weights |" not in card
+
+
+def test_model_card_says_when_weights_are_stored_as_float16():
+    config = json.loads((SHIPPED_MODEL / "config.json").read_text())
+    generation = json.loads((SHIPPED_MODEL / "generation_config.json").read_text())
+    card = model_card("en-hi", "9", config, generation, {}, weights_dtype="float16")
+    assert "| weights | stored as float16" in card

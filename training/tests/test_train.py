@@ -48,3 +48,15 @@ def test_all_refuses_to_start_over_a_run_or_a_shipped_version(tmp_path):
     with pytest.raises(SystemExit, match="exists: choose another --version"):
         main(["all", "--work-dir", str(tmp_path), "--version", shipped])
     assert list(tmp_path.iterdir()) == []  # nothing was trained or written
+
+
+def test_init_from_starts_from_a_checkpoints_weights_with_a_fresh_optimizer(tmp_path):
+    first = train(tmp_path / "first", "--max-steps", "3")
+    # one epoch at learning rate 0: the weights stay exactly the ones the run started from
+    started = train(tmp_path / "second", "--max-epochs", "1", "--lr", "0",
+                    "--init-from", str(tmp_path / "first" / "last.pt"))
+    for name, tensor in first["model"].items():
+        assert torch.equal(tensor, started["model"][name]), name
+    # the optimizer counted only this run's steps, and the schedule started over at step 1
+    adam_steps = {float(s["step"]) for s in started["optimizer"]["state"].values()}
+    assert adam_steps == {float(started["state"]["step"])}
