@@ -14,7 +14,7 @@ import torch
 
 from .data import read_split
 from .events import log_training_event
-from .train import dev_subset, evaluate_dev_chrf, save_checkpoint
+from .train import dev_subset, evaluate_dev_chrf, read_checkpoint, save_checkpoint
 
 
 def average_state_dicts(state_dicts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -36,7 +36,7 @@ def average_state_dicts(state_dicts: list[dict[str, torch.Tensor]]) -> dict[str,
 
 
 def average_checkpoints(paths: list[Path], out: Path) -> Path:
-    checkpoints = [torch.load(p, map_location="cpu") for p in paths]
+    checkpoints = [read_checkpoint(p) for p in paths]
     configs = {repr(c["config"]) for c in checkpoints}
     if len(configs) != 1:
         raise ValueError("checkpoints have different model configurations")

@@ -30,6 +30,7 @@ from torch import nn
 
 from .events import log_training_event
 from .model import ModelConfig, Seq2SeqTransformer
+from .train import read_checkpoint
 
 BATCH, ENC_LEN, DEC_LEN, PAST_LEN = "batch_size", "encoder_sequence_length", "decoder_sequence_length", \
     "past_decoder_sequence_length"
@@ -41,7 +42,7 @@ FLOAT16_MIN_ELEMENTS = 1024
 
 
 def load_checkpoint(path: Path) -> tuple[Seq2SeqTransformer, dict]:
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    ckpt = read_checkpoint(path)
     model = Seq2SeqTransformer(ModelConfig(**ckpt["config"]))
     model.load_state_dict(ckpt["model"])
     model.eval()
@@ -241,6 +242,9 @@ def store_initializers_as_float16(model: onnx.ModelProto) -> int:
     to float32 under its old name, ahead of the nodes that read it (subgraphs see it from the outer scope).
     Returns the number of initializers converted; values are unchanged by construction."""
     graph = model.graph
+    if {i.name for i in graph.input} & {t.name for t in graph.initializer}:
+        raise ValueError("initializers that are also graph inputs (overridable defaults) cannot be stored as float16")
+    taken = {t.name for t in graph.initializer} | {o for n in graph.node for o in n.output}
     casts = []
     for init in graph.initializer:
         if init.data_type != onnx.TensorProto.FLOAT or int(np.prod(init.dims)) < FLOAT16_MIN_ELEMENTS:
@@ -250,6 +254,8 @@ def store_initializers_as_float16(model: onnx.ModelProto) -> int:
         if not np.array_equal(halved.astype(np.float32), values):
             continue
         name = init.name
+        if f"{name}.float16" in taken:
+            raise ValueError(f"cannot store {name} as float16: {name}.float16 is already a name in the graph")
         init.CopyFrom(numpy_helper.from_array(halved, f"{name}.float16"))
         casts.append(helper.make_node("Cast", [init.name], [name], name=f"{name}.to_float32",
                                       to=onnx.TensorProto.FLOAT))

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from .paths import REPO_ROOT
+from .train import read_checkpoint
 
 FIXTURE_MODEL = REPO_ROOT / "test" / "fixtures" / "models" / "tiny" / "1"
 FIXTURE_CHECKPOINT = REPO_ROOT / "test" / "fixtures" / "checkpoints" / "tiny.pt"
@@ -17,7 +18,7 @@ FIXTURE_CHECKPOINT = REPO_ROOT / "test" / "fixtures" / "checkpoints" / "tiny.pt"
 
 def slim_checkpoint(src: Path, dst: Path) -> None:
     """Keep only what export needs (weights and config): no optimizer state, no local paths."""
-    ckpt = torch.load(src, map_location="cpu")
+    ckpt = read_checkpoint(src)
     dst.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"model": ckpt["model"], "config": ckpt["config"], "state": {"step": ckpt["state"]["step"]},
                 "spm": ""}, dst)

@@ -93,7 +93,7 @@ def _score_rows(label: str, entry: dict | None) -> str:
     rows = [_score_row(label, entry)]
     if entry and entry.get("not_selection"):
         rest = entry["not_selection"]
-        rows.append(_score_row(label, rest, f"{rest['lines']} not used for selection"))
+        rows.append(_score_row(label, rest, f"{rest['lines']} not used to pick the checkpoint"))
     return "\n".join(rows)
 
 
@@ -171,7 +171,8 @@ were removed from the data before it reached us.{_lexicon_note(training)} Nothin
 ## Recipe
 Label-smoothed (0.1) cross-entropy; Adam (β 0.9/0.98) with linear warm-up, inverse-square-root decay and a linear
 cool-down to zero over the last part of the time budget; length-bucketed token batches; gradient clipping at 1.0; the
-Bible down-weighted (it is 65% of the English words but one archaic domain); early stopping on dev chrF.{_recipe_extras(training)} Stopped by:
+Bible down-weighted (it is 65% of the English words but one archaic domain); the checkpoint that scores best on a dev
+subset is kept, and a run ends on its time budget or by early stopping on that score.{_recipe_extras(training)} Stopped by:
 {training.get('stop_reason', 'n/a')} after {training.get('steps', 'n/a')} steps ({training.get('epochs', 'n/a')} epochs,
 {minutes:.0f} min) on {training.get('hardware', 'n/a')}; the exported weights are the checkpoint of step
 {training.get('checkpoint_step', 'n/a')}, the best on the dev subset.
@@ -180,8 +181,8 @@ shipped version {version} was made"); `/usr/bin/python3 -m training all` is the 
 
 ## Results on the dev split ({dev.get('lines', 'n/a')} lines), scored through the ONNX files
 BLEU (13a) and chrF (β=2, n=6) with sacrebleu's definitions, decoded by the service's own generator. An evenly
-spaced subset of the dev split was scored during training to pick the checkpoint; the rows "not used for selection"
-leave those lines out. Between legs, scores by source on the whole dev split (earlier versions' cards) informed the
+spaced subset of the dev split was scored during training to pick the checkpoint; the rows "not used to pick the
+checkpoint" leave those lines out. Between legs, scores by source on the whole dev split (earlier versions' cards) informed the
 source weights, so no dev line is wholly unseen by the recipe.{_selection_note(training)}
 
 | decoding | dev lines | BLEU | chrF |

@@ -5,7 +5,7 @@ A lent GPU machine comes for minutes at a time, and a transformer of this size l
 GPU idle (each step is bound by kernel launches), so the runs share the card as separate processes.
 Selection is by greedy dev chrF (PyTorch) over the full dev split; nothing but train/dev is read.
 
-    python3 -m training.sweep --data-dir DATA --spm spm.model --out-dir OUT --max-minutes 6.5
+    python3 -m training.sweep run --data-dir DATA --spm spm.model --out-dir OUT --max-minutes 6.5
 
 writes ``OUT/sweep.json`` (every run's recipe, history and scores) and the weights of the best run
 overall and of the best run small enough to ship in fp32, as fp16 state-dict parts of at most 15 MiB
@@ -89,6 +89,8 @@ def write_parts(state_dict: dict, out_dir: Path, stem: str) -> list[str]:
     for key, tensor in state_dict.items():
         t = tensor.to(torch.float16) if tensor.is_floating_point() else tensor
         n = t.numel() * t.element_size()
+        if n > PART_BYTES:
+            raise ValueError(f"{key} alone takes {n} bytes, more than a part may ({PART_BYTES})")
         if current and size + n > PART_BYTES:
             parts.append(current)
             current, size = {}, 0
@@ -102,10 +104,15 @@ def write_parts(state_dict: dict, out_dir: Path, stem: str) -> list[str]:
     return names
 
 
-def join(parts: list[Path], config_json: Path, out: Path) -> None:
-    """Reassembles ``write_parts`` output into a checkpoint that export/evaluate load (weights as fp32)."""
+def join(parts: list[Path], config_json: Path, out: Path, spm_path: str | None = None, step_offset: int = 0) -> None:
+    """Reassembles ``write_parts`` output into a checkpoint that export/evaluate load (weights as fp32).
+    ``spm_path`` replaces the tokenizer path recorded on the GPU machine (export copies the tokenizer
+    files from its folder); ``step_offset`` adds the steps of earlier legs to the recorded step."""
     from .train import save_checkpoint
     meta = json.loads(config_json.read_text())
+    if spm_path is not None:
+        meta["spm"] = spm_path
+    meta["state"]["step"] = meta["state"].get("step", 0) + step_offset
     state_dict = {}
     for part in parts:
         state_dict.update({k: v.float() if v.is_floating_point() else v
@@ -122,6 +129,9 @@ def sweep(args) -> dict:
         if args.only and name not in args.only.split(","):
             continue
         run_dir = runs_dir / name
+        if run_dir.exists() and any(run_dir.iterdir()):
+            # old checkpoints would be pruned in place of new ones and averaged with them
+            raise SystemExit(f"{run_dir} already holds a run: choose another --runs-dir")
         run_dir.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "training", "train", "--data-dir", args.data_dir, "--work-dir", str(run_dir),
                "--spm", args.spm, "--device", args.device, "--threads", "2",
@@ -145,6 +155,7 @@ def sweep(args) -> dict:
         summary_path, score_path = run_dir / "train_summary.json", run_dir / "score.json"
         results[name] = {
             "flags": RUNS[name][0], "fits_fp32": RUNS[name][1],
+            "train_flags": [*COMMON, *RUNS[name][0], *args.extra],
             "summary": json.loads(summary_path.read_text()) if summary_path.exists() else None,
             "scores": json.loads(score_path.read_text()) if score_path.exists() else {},
             "tail": (run_dir / "train.out").read_text()[-1500:],
@@ -163,7 +174,7 @@ def sweep(args) -> dict:
         results[name].setdefault("exported", []).append(variant)
         (out_dir / f"{stem}.json").write_text(json.dumps(meta, indent=1) + "\n")
     report = {"runs": results, "picks": [list(p) for p in dict.fromkeys(picks)], "files": written,
-              "max_minutes": args.max_minutes}
+              "max_minutes": args.max_minutes, "cooldown_minutes": args.cooldown_minutes}
     (out_dir / "sweep.json").write_text(json.dumps(report, indent=1) + "\n")
     for chrf, name, variant, fits in sorted(candidates, reverse=True):
         print(f"{chrf:6.2f}  {name:10s} {variant:9s} {'fp32-fit' if fits else ''}")
@@ -173,7 +184,7 @@ def sweep(args) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m training.sweep", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="train every configuration, score, write the winners")
     run.add_argument("--data-dir", required=True)
     run.add_argument("--spm", required=True)
@@ -195,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     jn.add_argument("meta")
     jn.add_argument("parts", nargs="+")
     jn.add_argument("--out", required=True)
+    jn.add_argument("--spm", default=None, help="tokenizer path to record instead of the GPU machine's")
+    jn.add_argument("--step-offset", type=int, default=0, help="steps of earlier legs, added to the recorded step")
     args = parser.parse_args(argv)
     if args.command == "run":
         started = time.time()
@@ -203,9 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "score":
         print(score_run(Path(args.run_dir), Path(args.data_dir), Path(args.spm), args.device, args.dev_limit))
     elif args.command == "join":
-        join([Path(p) for p in args.parts], Path(args.meta), Path(args.out))
-    else:
-        parser.print_help()
+        join([Path(p) for p in args.parts], Path(args.meta), Path(args.out), args.spm, args.step_offset)
     return 0
 
 

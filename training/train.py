@@ -83,6 +83,13 @@ def training_loss(model: Seq2SeqTransformer, tensors: dict[str, torch.Tensor], l
                            ignore_index=cfg.pad_id, label_smoothing=label_smoothing)
 
 
+def read_checkpoint(path: Path, map_location="cpu") -> dict:
+    """Loads a checkpoint written by ``save_checkpoint``. Its state and options are plain Python values,
+    trusted as our own files: ``weights_only=False`` reads them alike on torch 1.13 (Debian) and on
+    torch 2.6+ (the GPU machines), where the default turned to ``True``."""
+    return torch.load(path, map_location=map_location, weights_only=False)
+
+
 def save_checkpoint(path: Path, **state) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
@@ -117,14 +124,16 @@ def train(args) -> dict:
                       dropout=args.dropout, pad_id=pad_id, eos_id=eos_id, unk_id=sp.unk_id())
     device = torch.device(args.device)
     model = Seq2SeqTransformer(cfg).to(device)
+    if args.init_from and args.resume:
+        raise SystemExit("--init-from and --resume exclude each other: a resumed run already has its weights")
     if args.init_from:
-        model.load_state_dict(torch.load(args.init_from, map_location=device, weights_only=False)["model"])
+        model.load_state_dict(read_checkpoint(args.init_from, device)["model"])
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9)
     state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "best_chrf": -1.0, "bad_evals": 0,
              "train_seconds": 0.0, "history": [], "data_settings": data_settings}
     last_path, best_path = work / "last.pt", work / "best.pt"
     if args.resume and last_path.exists():
-        ckpt = torch.load(last_path, map_location=device)
+        ckpt = read_checkpoint(last_path, device)
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         state.update(ckpt["state"])

@@ -15,7 +15,7 @@ def test_model_card_shows_scores_on_dev_lines_not_used_for_selection():
                        "beam4": {"bleu": 10.86, "chrf": 32.36}}}
     card = model_card("en-hi", "9", config, generation, metrics)
     assert "| greedy | all | 9.80 | 31.09 |" in card
-    assert "| greedy | 903 not used for selection | 9.10 | 30.50 |" in card
+    assert "| greedy | 903 not used to pick the checkpoint | 9.10 | 30.50 |" in card
     # beam 4 was not scored apart: no row claims it was
     assert "| beam 4 | all | 10.86 | 32.36 |" in card
     assert "beam 4 | 903" not in card

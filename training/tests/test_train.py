@@ -60,3 +60,9 @@ def test_init_from_starts_from_a_checkpoints_weights_with_a_fresh_optimizer(tmp_
     # the optimizer counted only this run's steps, and the schedule started over at step 1
     adam_steps = {float(s["step"]) for s in started["optimizer"]["state"].values()}
     assert adam_steps == {float(started["state"]["step"])}
+
+
+def test_init_from_and_resume_exclude_each_other(tmp_path):
+    train(tmp_path, "--max-steps", "1")
+    with pytest.raises(SystemExit, match="exclude each other"):
+        train(tmp_path, "--max-steps", "2", "--resume", "--init-from", str(tmp_path / "last.pt"))
