@@ -42,25 +42,18 @@ RUNS: dict[str, tuple[list[str], bool]] = {
 PART_BYTES = 15 * 2**20
 
 
-def load(path: Path):
-    from .model import ModelConfig, Seq2SeqTransformer
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    model = Seq2SeqTransformer(ModelConfig(**ckpt["config"]))
-    model.load_state_dict(ckpt["model"])
-    return model, ckpt
-
-
 def score_run(run_dir: Path, data_dir: Path, spm_path: Path, device: str, dev_limit: int | None = None) -> dict:
     """Averages the kept checkpoints, then scores best.pt and the average on the whole dev split."""
     import sentencepiece as spm
     from .average import average_state_dicts
     from .data import read_split
     from .scoring import corpus_bleu, corpus_chrf
-    from .train import save_checkpoint, translate_ids
+    from .export import load_checkpoint
+    from .train import read_checkpoint, save_checkpoint, translate_ids
 
     steps = sorted(run_dir.glob("step-*.pt"))
     if len(steps) >= 2:
-        ckpts = [torch.load(p, map_location="cpu", weights_only=False) for p in steps]
+        ckpts = [read_checkpoint(p) for p in steps]
         averaged = {k: v for k, v in ckpts[-1].items() if k != "optimizer"}
         averaged["model"] = average_state_dicts([c["model"] for c in ckpts])
         averaged["averaged_from"] = [p.name for p in steps]
@@ -74,7 +67,7 @@ def score_run(run_dir: Path, data_dir: Path, spm_path: Path, device: str, dev_li
         path = run_dir / f"{variant}.pt"
         if not path.exists():
             continue
-        model, ckpt = load(path)
+        model, ckpt = load_checkpoint(path)
         model.to(device).eval()
         hyps = [sp.decode(ids) for ids in translate_ids(model, sources, batch_size=128)]
         scores[variant] = {"chrf": round(corpus_chrf(hyps, dev_hi), 2), "bleu": round(corpus_bleu(hyps, dev_hi), 2),
@@ -122,6 +115,7 @@ def join(parts: list[Path], config_json: Path, out: Path, spm_path: str | None =
 
 
 def sweep(args) -> dict:
+    from .train import read_checkpoint
     out_dir, runs_dir = Path(args.out_dir), Path(args.runs_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     procs = {}
@@ -165,7 +159,7 @@ def sweep(args) -> dict:
     picks = sorted(candidates, reverse=True)[:1] + sorted(c for c in candidates if c[3])[-1:]
     written = []
     for chrf, name, variant, _ in dict.fromkeys(picks):
-        _, ckpt = load(runs_dir / name / f"{variant}.pt")
+        ckpt = read_checkpoint(runs_dir / name / f"{variant}.pt")
         stem = f"{name}-{variant}"
         written += write_parts(ckpt["model"], out_dir, stem)
         meta = {"config": ckpt["config"], "state": ckpt["state"], "args": ckpt["args"], "spm": ckpt.get("spm", ""),
