@@ -45,19 +45,16 @@ PART_BYTES = 15 * 2**20
 def score_run(run_dir: Path, data_dir: Path, spm_path: Path, device: str, dev_limit: int | None = None) -> dict:
     """Averages the kept checkpoints, then scores best.pt and the average on the whole dev split."""
     import sentencepiece as spm
-    from .average import average_state_dicts
+
+    from .average import average_checkpoints
     from .data import read_split
-    from .scoring import corpus_bleu, corpus_chrf
     from .export import load_checkpoint
-    from .train import read_checkpoint, save_checkpoint, translate_ids
+    from .scoring import corpus_bleu, corpus_chrf
+    from .train import translate_ids
 
     steps = sorted(run_dir.glob("step-*.pt"))
     if len(steps) >= 2:
-        ckpts = [read_checkpoint(p) for p in steps]
-        averaged = {k: v for k, v in ckpts[-1].items() if k != "optimizer"}
-        averaged["model"] = average_state_dicts([c["model"] for c in ckpts])
-        averaged["averaged_from"] = [p.name for p in steps]
-        save_checkpoint(run_dir / "averaged.pt", **averaged)
+        average_checkpoints(steps, run_dir / "averaged.pt")
     sp = spm.SentencePieceProcessor(model_file=str(spm_path))
     eos_id = sp.piece_to_id("</s>")
     dev_en, dev_hi, _ = read_split(data_dir, "dev", dev_limit)
