@@ -11,6 +11,7 @@ import sentencepiece as spm
 
 from .data import read_split
 from .events import log_training_event
+from .export import stores_float16_weights
 
 TOKEN_LENGTH_EDGES = [0, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128]
 SHARE_EDGES = [round(i / 10, 1) for i in range(10)]
@@ -71,8 +72,6 @@ def package(model_dir: Path, data_dir: Path, name: str) -> None:
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     config = json.loads((model_dir / "config.json").read_text())
     generation = json.loads((model_dir / "generation_config.json").read_text())
-    from .export import stores_float16_weights
-
     weights_dtype = "float16" if stores_float16_weights(model_dir) else "float32"
     (model_dir / "README.md").write_text(model_card(name, model_dir.name, config, generation, metrics, weights_dtype),
                                          encoding="utf-8")

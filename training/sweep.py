@@ -21,7 +21,15 @@ import sys
 import time
 from pathlib import Path
 
+import sentencepiece as spm
 import torch
+
+from .average import average_checkpoints
+from .data import read_split
+from .export import load_checkpoint
+from .model import count_parameters
+from .scoring import corpus_bleu, corpus_chrf
+from .train import read_checkpoint, save_checkpoint, translate_ids
 
 COMMON = ["--bf16", "--lexicon-max-words", "3", "--max-tokens", "8000", "--lr", "1e-3", "--warmup", "800",
           "--source-weights", "bible=0.35,lexicon=0.5,tatoeba=2,pud=1.5,xquad=1.5,mturk=1.5",
@@ -44,14 +52,6 @@ PART_BYTES = 15 * 2**20
 
 def score_run(run_dir: Path, data_dir: Path, spm_path: Path, device: str, dev_limit: int | None = None) -> dict:
     """Averages the kept checkpoints, then scores best.pt and the average on the whole dev split."""
-    import sentencepiece as spm
-
-    from .average import average_checkpoints
-    from .data import read_split
-    from .export import load_checkpoint
-    from .scoring import corpus_bleu, corpus_chrf
-    from .train import translate_ids
-
     steps = sorted(run_dir.glob("step-*.pt"))
     if len(steps) >= 2:
         average_checkpoints(steps, run_dir / "averaged.pt")
@@ -68,7 +68,7 @@ def score_run(run_dir: Path, data_dir: Path, spm_path: Path, device: str, dev_li
         model.to(device).eval()
         hyps = [sp.decode(ids) for ids in translate_ids(model, sources, batch_size=128)]
         scores[variant] = {"chrf": round(corpus_chrf(hyps, dev_hi), 2), "bleu": round(corpus_bleu(hyps, dev_hi), 2),
-                           "step": ckpt["state"]["step"], "params": sum(p.numel() for p in model.parameters())}
+                           "step": ckpt["state"]["step"], "params": count_parameters(model)}
     (run_dir / "score.json").write_text(json.dumps(scores, indent=2) + "\n")
     return scores
 
@@ -98,7 +98,6 @@ def join(parts: list[Path], config_json: Path, out: Path, spm_path: str | None =
     """Reassembles ``write_parts`` output into a checkpoint that export/evaluate load (weights as fp32).
     ``spm_path`` replaces the tokenizer path recorded on the GPU machine (export copies the tokenizer
     files from its folder); ``step_offset`` adds the steps of earlier legs to the recorded step."""
-    from .train import save_checkpoint
     meta = json.loads(config_json.read_text())
     if spm_path is not None:
         meta["spm"] = spm_path
@@ -112,10 +111,9 @@ def join(parts: list[Path], config_json: Path, out: Path, spm_path: str | None =
 
 
 def sweep(args) -> dict:
-    from .train import read_checkpoint
     out_dir, runs_dir = Path(args.out_dir), Path(args.runs_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    procs = {}
+    procs, train_flags = {}, {}
     for name, (flags, _) in RUNS.items():
         if args.only and name not in args.only.split(","):
             continue
@@ -124,10 +122,11 @@ def sweep(args) -> dict:
             # old checkpoints would be pruned in place of new ones and averaged with them
             raise SystemExit(f"{run_dir} already holds a run: choose another --runs-dir")
         run_dir.mkdir(parents=True, exist_ok=True)
+        train_flags[name] = [*COMMON, *flags, *args.extra]
         cmd = [sys.executable, "-m", "training", "train", "--data-dir", args.data_dir, "--work-dir", str(run_dir),
                "--spm", args.spm, "--device", args.device, "--threads", "2",
                "--max-minutes", str(args.max_minutes), "--cooldown-minutes", str(args.cooldown_minutes),
-               *COMMON, *flags, *args.extra]
+               *train_flags[name]]
         env = {**os.environ, "LOG_DIR": str(run_dir), "PYTHONUNBUFFERED": "1"}
         procs[name] = subprocess.Popen(cmd, env=env, stdout=open(run_dir / "train.out", "w"),
                                        stderr=subprocess.STDOUT)
@@ -146,16 +145,17 @@ def sweep(args) -> dict:
         summary_path, score_path = run_dir / "train_summary.json", run_dir / "score.json"
         results[name] = {
             "flags": RUNS[name][0], "fits_fp32": RUNS[name][1],
-            "train_flags": [*COMMON, *RUNS[name][0], *args.extra],
+            "train_flags": train_flags[name],
             "summary": json.loads(summary_path.read_text()) if summary_path.exists() else None,
             "scores": json.loads(score_path.read_text()) if score_path.exists() else {},
             "tail": (run_dir / "train.out").read_text()[-1500:],
         }
     candidates = [(s["chrf"], name, variant, results[name]["fits_fp32"])
                   for name, r in results.items() for variant, s in r["scores"].items()]
-    picks = sorted(candidates, reverse=True)[:1] + sorted(c for c in candidates if c[3])[-1:]
+    # the best overall and the best that fits in fp32, once each when they are the same
+    picks = list(dict.fromkeys(sorted(candidates, reverse=True)[:1] + sorted(c for c in candidates if c[3])[-1:]))
     written = []
-    for chrf, name, variant, _ in dict.fromkeys(picks):
+    for chrf, name, variant, _ in picks:
         ckpt = read_checkpoint(runs_dir / name / f"{variant}.pt")
         stem = f"{name}-{variant}"
         written += write_parts(ckpt["model"], out_dir, stem)
@@ -164,7 +164,7 @@ def sweep(args) -> dict:
                           "hardware": (results[name]["summary"] or {}).get("hardware")}}
         results[name].setdefault("exported", []).append(variant)
         (out_dir / f"{stem}.json").write_text(json.dumps(meta, indent=1) + "\n")
-    report = {"runs": results, "picks": [list(p) for p in dict.fromkeys(picks)], "files": written,
+    report = {"runs": results, "picks": [list(p) for p in picks], "files": written,
               "max_minutes": args.max_minutes, "cooldown_minutes": args.cooldown_minutes}
     (out_dir / "sweep.json").write_text(json.dumps(report, indent=1) + "\n")
     for chrf, name, variant, fits in sorted(candidates, reverse=True):

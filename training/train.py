@@ -97,6 +97,8 @@ def save_checkpoint(path: Path, **state) -> None:
 
 
 def train(args) -> dict:
+    if args.init_from and args.resume:  # before the data is read: a wrong command line fails at once
+        raise SystemExit("--init-from and --resume exclude each other: a resumed run already has its weights")
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     work = Path(args.work_dir)
@@ -124,8 +126,6 @@ def train(args) -> dict:
                       dropout=args.dropout, pad_id=pad_id, eos_id=eos_id, unk_id=sp.unk_id())
     device = torch.device(args.device)
     model = Seq2SeqTransformer(cfg).to(device)
-    if args.init_from and args.resume:
-        raise SystemExit("--init-from and --resume exclude each other: a resumed run already has its weights")
     if args.init_from:
         model.load_state_dict(read_checkpoint(args.init_from, device)["model"])
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9)
