@@ -28,3 +28,12 @@ def test_model_card_says_when_weights_are_stored_as_float16():
     generation = json.loads((SHIPPED_MODEL / "generation_config.json").read_text())
     card = model_card("en-hi", "9", config, generation, {}, weights_dtype="float16")
     assert "| weights | stored as float16" in card
+
+
+def test_model_card_names_each_legs_batch_size_when_they_differ():
+    config = json.loads((SHIPPED_MODEL / "config.json").read_text())
+    generation = json.loads((SHIPPED_MODEL / "generation_config.json").read_text())
+    one = model_card("en-hi", "9", config, generation, {"training": {"recipe": {"max_tokens": 8000}}})
+    legs = model_card("en-hi", "9", config, generation, {"training": {"recipe": {"max_tokens": [8000, 32000]}}})
+    assert "batches of up to 8,000 tokens" in one
+    assert "batches of up to 32,000 tokens (earlier legs: 8,000)" in legs
