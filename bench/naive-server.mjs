@@ -1,7 +1,7 @@
 // Naive baseline: plain node http + onnxruntime-node + @huggingface/tokenizers.
 // One request at a time (serialized), no batching, no KV cache: each decoding step runs the merged
 // decoder with use_cache_branch=false on the whole prefix and zero-length past tensors. Greedy.
-// Usage: PORT=... MODEL_DIR=models/en-hi/6 node bench/naive-server.mjs
+// Usage: PORT=... MODEL_DIR=models/en-hi/7 node bench/naive-server.mjs
 import { serveSerially } from './serial-server.mjs';
 import { ortSessionOptions } from './lib.mjs';
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ const require = createRequire(import.meta.url);
 const ort = require('onnxruntime-node');
 const { Tokenizer } = require('@huggingface/tokenizers');
 
-const dir = process.env.MODEL_DIR ?? 'models/en-hi/6';
+const dir = process.env.MODEL_DIR ?? 'models/en-hi/7';
 const cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
 const tokJson = JSON.parse(readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'));
 let tokCfg = {};

@@ -4,7 +4,7 @@ import { serveSerially } from './serial-server.mjs';
 import { ortSessionOptions } from './lib.mjs';
 import path from 'node:path';
 import { env, pipeline } from '@huggingface/transformers';
-const modelDir = process.env.MODEL_DIR ?? 'models/en-hi/6';
+const modelDir = process.env.MODEL_DIR ?? 'models/en-hi/7';
 env.allowRemoteModels = false;
 env.allowLocalModels = true;
 env.localModelPath = path.dirname(path.resolve(modelDir));

@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="export a checkpoint to the Optimum Marian ONNX layout")
     add_common(ex)
     ex.add_argument("--checkpoint", default=None, help="default: WORK_DIR/best.pt")
-    ex.add_argument("--out", required=True, help="version folder, e.g. models/en-hi/6")
+    ex.add_argument("--out", required=True, help="version folder, e.g. models/en-hi/7")
     ex.add_argument("--opset", type=int, default=17)
     ex.add_argument("--num-beams", type=int, default=4)
     ex.add_argument("--max-new-tokens", type=int, default=256)

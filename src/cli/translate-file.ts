@@ -3,7 +3,7 @@
  * Offline evaluation CLI: translates a text file (one sentence per line) with exactly the
  * service's tokenizer and generator, without starting the HTTP server.
  *
- *   node dist/cli/translate-file.js --model-dir models/en-hi/6 --input dev.en --output dev.jsonl
+ *   node dist/cli/translate-file.js --model-dir models/en-hi/7 --input dev.en --output dev.jsonl
  *     [--beam-size N] [--max-new-tokens M] [--no-split] [--batch-size 32] [--threads T]
  *
  * Writes one JSON line per input line, in input order:

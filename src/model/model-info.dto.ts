@@ -106,7 +106,7 @@ export class ModelDetailDto extends ModelSummaryDto {
   @ApiPropertyOptional({ type: CanaryDto }) canary?: CanaryDto;
   @ApiProperty({ example: '2026-11-27T06:00:00.000Z', description: 'When the state last changed' })
   since: string;
-  @ApiPropertyOptional({ example: 'models/en-hi/6' }) path?: string;
+  @ApiPropertyOptional({ example: 'models/en-hi/7' }) path?: string;
   @ApiPropertyOptional({ example: 'onnxruntime-node 1.30.0 (cpu)' }) runtime?: string;
   @ApiPropertyOptional({ example: 412.5 }) load_ms?: number;
   @ApiPropertyOptional({ example: 35.2 }) warmup_ms?: number;
