@@ -1,6 +1,6 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { predictionRouteOf, requestPath } from '../app.routes';
+import { isPredictionRequest, predictionRouteOf, requestPath } from '../app.routes';
 import { CLIENT_CLOSED_STATUS } from '../common/interceptors/timeout.interceptor';
 import { ServiceMetrics } from './service-metrics';
 
@@ -26,10 +26,13 @@ export class HttpMetricsMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
     const end = this.metrics.startHttpRequest(req.method);
     // Route patterns keep label cardinality bounded; unknown paths share one label. A response
-    // closed before it finished went to a client that had left: 499, not Express's default 200.
-    res.once('close', () =>
-      end(routeLabel(req), res.writableFinished ? res.statusCode : CLIENT_CLOSED_STATUS),
-    );
+    // closed before it finished went to a client that had left: 499, not Express's default 200,
+    // and one client_closed error, whether or not its work was cancelled in time.
+    res.once('close', () => {
+      if (res.writableFinished) return end(routeLabel(req), res.statusCode);
+      end(routeLabel(req), CLIENT_CLOSED_STATUS);
+      this.metrics.recordClientGone(isPredictionRequest(req));
+    });
     next();
   }
 }

@@ -62,6 +62,14 @@ describe('ServiceMetrics', () => {
     expect(metrics.summary()).toMatchObject({ predictions: 1, errors: 1, error_rate: 0.5 });
   });
 
+  it('counts a client that left from its connection closing, not from the cancellation error', async () => {
+    metrics.recordError('client_closed', true); // the filter answering a cancelled request
+    expect(await series(METRIC.errors)).not.toContain('reason="client_closed"');
+    metrics.recordClientGone(true); // the connection's close
+    expect(await series(METRIC.errors)).toContain('reason="client_closed"} 1');
+    expect(metrics.summary()).toMatchObject({ predictions: 1, errors: 2 });
+  });
+
   it('tracks in-flight requests and their duration by route and status', async () => {
     const end = metrics.startHttpRequest('POST');
     expect(await series(METRIC.httpRequestsInFlight)).toContain('} 1');

@@ -149,8 +149,21 @@ export class ServiceMetrics {
     if (misses > 0) this.cacheMisses.inc(labels, misses);
   }
 
-  /** Counts an error response; `prediction` marks failures of the translate endpoints. */
+  /**
+   * Counts an error response; `prediction` marks failures of the translate endpoints.
+   * `client_closed` is left to `recordClientGone`: a client can leave after its work finished,
+   * when no error is raised, so only the connection's close sees every such request.
+   */
   recordError(reason: ErrorReason, prediction: boolean): void {
+    if (reason !== 'client_closed') this.countError(reason, prediction);
+  }
+
+  /** A connection that closed before its answer went out (timed as a 499). */
+  recordClientGone(prediction: boolean): void {
+    this.countError('client_closed', prediction);
+  }
+
+  private countError(reason: ErrorReason, prediction: boolean): void {
     this.errors.inc({ ...this.labels, reason });
     if (prediction) this.predictionErrors++;
   }

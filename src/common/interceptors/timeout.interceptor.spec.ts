@@ -14,7 +14,7 @@ describe('TimeoutInterceptor', () => {
   /** An HTTP context over a bare request and a response that can emit 'close'. */
   const httpContext = () => {
     const req = {};
-    const res = Object.assign(new EventEmitter(), { writableFinished: false });
+    const res = Object.assign(new EventEmitter(), { writableFinished: false, closed: false });
     const context = {
       getType: () => 'http',
       switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }),
@@ -74,6 +74,17 @@ describe('TimeoutInterceptor', () => {
     const { signal } = requestAbortController(req);
     expect(signal.aborted).toBe(true);
     expect(signal.reason).toMatchObject({ reason: 'client_closed' });
+  });
+
+  it('aborts the signal when the client left before the interceptor ran', () => {
+    const { context, req, res } = httpContext();
+    res.emit('close'); // Node emits 'close' once; a listener added later never hears it
+    res.closed = true;
+    interceptor.intercept(
+      context,
+      handler(() => timer(50)),
+    );
+    expect(requestAbortController(req).signal.reason).toMatchObject({ reason: 'client_closed' });
   });
 
   it('does not abort once the response has finished', () => {

@@ -58,7 +58,7 @@ export class TimeoutInterceptor implements NestInterceptor {
     const controller = requestAbortController(req);
     // 'close' on the response before it finished means the connection went away: cancel.
     // (req 'close' is no use here: Node emits it as soon as the body has been read.)
-    res.once('close', () => {
+    const cancelIfGone = () => {
       if (!res.writableFinished && !controller.signal.aborted) {
         controller.abort(
           new ApiError(
@@ -68,7 +68,11 @@ export class TimeoutInterceptor implements NestInterceptor {
           ),
         );
       }
-    });
+    };
+    // A client can leave between the request's arrival and this point; 'close' has then been
+    // emitted already and would never reach a listener added now.
+    if (res.closed) cancelIfGone();
+    else res.once('close', cancelIfGone);
     return controller;
   }
 }
