@@ -213,6 +213,13 @@ describe('fault injection (the built server as a child process)', () => {
       await sleep(20 + (i % 4) * 15);
       socket.destroy();
     }
+    // and one client gives up halfway through sending its body: nobody to answer, not a bad body
+    const abandoned = await openPartial(
+      port,
+      `POST /v1/translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 40)}`,
+    );
+    await sleep(50);
+    abandoned.destroy();
     // the cancelled requests leave the queue; the service answers normally
     const deadline = Date.now() + 10000;
     while ((await metric(port, 'anuvaad_batch_queue_length')) > 0 && Date.now() < deadline) {
@@ -231,6 +238,7 @@ describe('fault injection (the built server as a child process)', () => {
       /anuvaad_http_request_duration_seconds_count\{[^}]*route="\/v1\/translate",status_code="499"[^}]*\} (\d+)/,
     );
     expect(timed499).toBe(closed);
+    expect(errors).not.toMatch(/anuvaad_errors_total\{[^}]*reason="validation_failed"/);
     expect(service.child.exitCode).toBeNull();
   }, 30000);
 

@@ -58,7 +58,9 @@ export function answerClientError(
   }
   const writable =
     socket.writable && (socket as Duplex & { bytesWritten?: number }).bytesWritten === 0;
-  if (!writable || err.code === 'ECONNRESET') {
+  // HPE_INVALID_EOF_STATE: the client hung up halfway through a request. Nobody is left to
+  // answer, and it is no malformed request: the app's HTTP metrics count it as client_closed.
+  if (!writable || err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE') {
     socket.destroy();
     return;
   }

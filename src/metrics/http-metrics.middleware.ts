@@ -1,6 +1,6 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { isPredictionRequest, predictionRouteOf, requestPath } from '../app.routes';
+import { predictionRouteOf, requestPath } from '../app.routes';
 import { CLIENT_CLOSED_STATUS } from '../common/interceptors/timeout.interceptor';
 import { ServiceMetrics } from './service-metrics';
 
@@ -27,11 +27,12 @@ export class HttpMetricsMiddleware implements NestMiddleware {
     const end = this.metrics.startHttpRequest(req.method);
     // Route patterns keep label cardinality bounded; unknown paths share one label. A response
     // closed before it finished went to a client that had left: 499, not Express's default 200,
-    // and one client_closed error, whether or not its work was cancelled in time.
+    // and one client_closed error whether or not its work was cancelled in time, unless an
+    // error answer had begun (that error was counted under its own reason).
     res.once('close', () => {
       if (res.writableFinished) return end(routeLabel(req), res.statusCode);
       end(routeLabel(req), CLIENT_CLOSED_STATUS);
-      this.metrics.recordClientGone(isPredictionRequest(req));
+      if (!(res.headersSent && res.statusCode >= 400)) this.metrics.recordClientGone();
     });
     next();
   }

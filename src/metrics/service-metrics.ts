@@ -155,17 +155,17 @@ export class ServiceMetrics {
    * when no error is raised, so only the connection's close sees every such request.
    */
   recordError(reason: ErrorReason, prediction: boolean): void {
-    if (reason !== 'client_closed') this.countError(reason, prediction);
-  }
-
-  /** A connection that closed before its answer went out (timed as a 499). */
-  recordClientGone(prediction: boolean): void {
-    this.countError('client_closed', prediction);
-  }
-
-  private countError(reason: ErrorReason, prediction: boolean): void {
+    if (reason === 'client_closed') return;
     this.errors.inc({ ...this.labels, reason });
     if (prediction) this.predictionErrors++;
+  }
+
+  /**
+   * A connection that closed before its answer went out (timed as a 499). Not a failed prediction
+   * in the summary: the client ended it, and one whose work had finished is a prediction already.
+   */
+  recordClientGone(): void {
+    this.errors.inc({ ...this.labels, reason: 'client_closed' });
   }
 
   setDrift(score: number | null, signals: Record<string, number>): void {

@@ -98,6 +98,16 @@ describe('TimeoutInterceptor', () => {
     expect(requestAbortController(req).signal.aborted).toBe(false);
   });
 
+  it('does not abort a request whose answer went out before the interceptor ran', () => {
+    const { context, req, res } = httpContext();
+    Object.assign(res, { closed: true, writableFinished: true });
+    interceptor.intercept(
+      context,
+      handler(() => of('ok')),
+    );
+    expect(requestAbortController(req).signal.aborted).toBe(false);
+  });
+
   it('leaves other errors alone', async () => {
     const boom = new Error('boom');
     const failing = handler(() => throwError(() => boom));

@@ -84,8 +84,9 @@ export class JsonBodyMiddleware implements NestMiddleware {
     }
     void this.parse(req, res, (err?: unknown) => {
       // A body cut off at RECEIVE_TIMEOUT_MS was answered (408), counted and logged by the
-      // HTTP server already: its abort is not a second error.
-      if (err && res.headersSent) return;
+      // HTTP server already: its abort is not a second error. An upload the client abandoned
+      // has nobody to answer; the HTTP metrics count it as client_closed when the connection closes.
+      if (err && (res.headersSent || (err as BodyParserError).type === 'request.aborted')) return;
       next(err ? this.toApiError(err) : undefined);
     });
   }
