@@ -116,7 +116,7 @@ def _recipe_extras(training: dict) -> str:
     if recipe.get("dropout") is not None:
         parts.append(f"dropout {recipe['dropout']}")
     if recipe.get("max_tokens"):
-        # one size, or one per leg (oldest first) when the legs differed
+        # one size, or the sizes in the order the legs used them when they changed
         *earlier, last = recipe["max_tokens"] if isinstance(recipe["max_tokens"], list) else [recipe["max_tokens"]]
         earlier_note = f" (earlier legs: {', '.join(f'{n:,}' for n in earlier)})" if earlier else ""
         parts.append(f"batches of up to {last:,} tokens{earlier_note}")
