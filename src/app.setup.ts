@@ -28,8 +28,8 @@ export function configureApp(app: INestApplication): void {
   if (adapter instanceof HardenedExpressAdapter) {
     const metrics = app.get(ServiceMetrics);
     const logger = new NestLogger('HttpServer');
-    adapter.onRawError = ({ status, reason, message, requestId, prediction }) => {
-      metrics.recordError(reason, prediction);
+    adapter.onRawError = ({ status, reason, message, requestId, prediction, request }) => {
+      metrics.recordError(reason, prediction, request);
       logger.warn(`${status} ${reason}: ${message} (request id ${requestId})`);
     };
   }

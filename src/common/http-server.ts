@@ -53,14 +53,16 @@ export function answerClientError(
       message,
       requestId,
       prediction: isPredictionRequest(pending.req),
+      request: pending.req,
     });
     return;
   }
   const writable =
     socket.writable && (socket as Duplex & { bytesWritten?: number }).bytesWritten === 0;
-  // HPE_INVALID_EOF_STATE: the client hung up halfway through a request. Nobody is left to
-  // answer, and it is no malformed request: the app's HTTP metrics count it as client_closed.
-  if (!writable || err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE') {
+  // The client hung up halfway through a body the app is reading: no malformed request, and
+  // the app's HTTP metrics count it (client_closed) when its response closes.
+  const leftMidBody = pending !== undefined && err.code === 'HPE_INVALID_EOF_STATE';
+  if (!writable || err.code === 'ECONNRESET' || leftMidBody) {
     socket.destroy();
     return;
   }
@@ -87,6 +89,27 @@ function errorBody(status: number, reason: ErrorReason, message: string, request
   });
 }
 
+/**
+ * Node emits 'close' on a response when its connection closes, except on a response queued behind
+ * an earlier pipelined request of that connection: it never hears of it, so all that ends a request
+ * on 'close' (its timing and client_closed count, the drain's in-flight set, cancellation of its
+ * work, the request log) would wait forever. This passes the connection's close on to it.
+ */
+export function relayConnectionClose(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const socket = req.socket;
+  let closed = false;
+  // A response that holds the socket hears of its close from Node (a listener removed during
+  // that emit still runs, hence the flag).
+  const relay = () => {
+    if (!closed && !res.socket) res.emit('close');
+  };
+  res.once('close', () => {
+    closed = true;
+    socket.off('close', relay);
+  });
+  socket.once('close', relay);
+}
+
 /** Told of each error the HTTP server answers itself (the app's filters never see these), to count and log it. */
 export type RawErrorListener = (answer: {
   status: number;
@@ -95,6 +118,8 @@ export type RawErrorListener = (answer: {
   requestId: string;
   /** the request was a prediction (its 408 counts as a failed prediction) */
   prediction: boolean;
+  /** the request, when the app has one (so that it is counted once) */
+  request?: object;
 }) => void;
 
 /**
@@ -130,6 +155,7 @@ export class HardenedExpressAdapter extends ExpressAdapter {
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
       answerClientError(err, socket, this.onRawError),
     );
+    server.on('request', relayConnectionClose);
     this.setHttpServer(server);
   }
 }

@@ -27,12 +27,12 @@ export class HttpMetricsMiddleware implements NestMiddleware {
     const end = this.metrics.startHttpRequest(req.method);
     // Route patterns keep label cardinality bounded; unknown paths share one label. A response
     // closed before it finished went to a client that had left: 499, not Express's default 200,
-    // and one client_closed error whether or not its work was cancelled in time, unless an
-    // error answer had begun (that error was counted under its own reason).
+    // and a client_closed error whether or not its work was cancelled in time (unless an error
+    // answer was counted for the request already).
     res.once('close', () => {
       if (res.writableFinished) return end(routeLabel(req), res.statusCode);
       end(routeLabel(req), CLIENT_CLOSED_STATUS);
-      if (!(res.headersSent && res.statusCode >= 400)) this.metrics.recordClientGone();
+      this.metrics.recordClientGone(req);
     });
     next();
   }

@@ -62,16 +62,21 @@ describe('ServiceMetrics', () => {
     expect(metrics.summary()).toMatchObject({ predictions: 1, errors: 1, error_rate: 0.5 });
   });
 
-  it('counts a client that left from its connection closing, not from the cancellation error', async () => {
-    const before = metrics.summary();
-    metrics.recordError('client_closed', true); // the filter answering a cancelled request
-    expect(await series(METRIC.errors)).not.toContain('reason="client_closed"');
-    metrics.recordClientGone(); // the connection's close
-    expect(await series(METRIC.errors)).toContain('reason="client_closed"} 1');
-    // the client ended it: not a failed prediction in the summary
+  it('counts each request once, under the first reason seen', async () => {
+    const count = async (reason: string) =>
+      Number(new RegExp(`reason="${reason}"} (\\d+)`).exec(await series(METRIC.errors))?.[1] ?? 0);
+    const before = { ...metrics.summary(), closed: await count('client_closed') };
+    const cancelled = {}; // the client left: its close comes before the cancellation error
+    metrics.recordClientGone(cancelled);
+    metrics.recordError('client_closed', true, cancelled);
+    const refused = {}; // a 400 the client left during
+    metrics.recordError('validation_failed', true, refused);
+    metrics.recordClientGone(refused);
+    expect(await count('client_closed')).toBe(before.closed + 1);
+    // the client ended the first one: not a failed prediction in the summary; the 400 is one
     expect(metrics.summary()).toMatchObject({
       predictions: before.predictions,
-      errors: before.errors,
+      errors: before.errors + 1,
     });
   });
 

@@ -30,6 +30,8 @@ export class ServiceMetrics {
   private readonly latencies: SlidingWindow;
   private predictions = 0;
   private predictionErrors = 0;
+  /** Requests whose error is counted already (see recordError). */
+  private readonly countedRequests = new WeakSet<object>();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -150,22 +152,25 @@ export class ServiceMetrics {
   }
 
   /**
-   * Counts an error response; `prediction` marks failures of the translate endpoints.
-   * `client_closed` is left to `recordClientGone`: a client can leave after its work finished,
-   * when no error is raised, so only the connection's close sees every such request.
+   * Counts an error response; `prediction` marks failures of the translate endpoints. With the
+   * `request`, each request counts once, under the first reason seen: a client that left is seen
+   * on its connection's close (`recordClientGone`), before the cancellation error reaches a
+   * filter, while an error answer the client then leaves during was counted when it was sent.
    */
-  recordError(reason: ErrorReason, prediction: boolean): void {
-    if (reason === 'client_closed') return;
+  recordError(reason: ErrorReason, prediction: boolean, request?: object): void {
+    if (request) {
+      if (this.countedRequests.has(request)) return;
+      this.countedRequests.add(request);
+    }
     this.errors.inc({ ...this.labels, reason });
-    if (prediction) this.predictionErrors++;
+    // a client that left ended the request itself: not a failed prediction in the summary
+    // (one whose work finished counts there as a prediction)
+    if (prediction && reason !== 'client_closed') this.predictionErrors++;
   }
 
-  /**
-   * A connection that closed before its answer went out (timed as a 499). Not a failed prediction
-   * in the summary: the client ended it, and one whose work had finished is a prediction already.
-   */
-  recordClientGone(): void {
-    this.errors.inc({ ...this.labels, reason: 'client_closed' });
+  /** A connection that closed before the request's answer went out (timed as a 499). */
+  recordClientGone(request: object): void {
+    this.recordError('client_closed', false, request);
   }
 
   setDrift(score: number | null, signals: Record<string, number>): void {

@@ -61,7 +61,7 @@ describe('AllExceptionsFilter', () => {
       details: [{ field: 'text', rule: 'x', message: 'bad' }],
       request_id: 'req-1',
     });
-    expect(metrics.recordError).toHaveBeenCalledWith('validation_failed', true);
+    expect(metrics.recordError).toHaveBeenCalledWith('validation_failed', true, expect.anything());
   });
 
   it('adds Retry-After to 503s', () => {
@@ -77,7 +77,11 @@ describe('AllExceptionsFilter', () => {
     expect(other.res.headers['Retry-After']).toBe('9');
     // terminus health reports keep their documented body
     expect(other.res.body).toEqual({ status: 'error', info: {}, error: {}, details: {} });
-    expect(other.metrics.recordError).toHaveBeenCalledWith('model_not_ready', false);
+    expect(other.metrics.recordError).toHaveBeenCalledWith(
+      'model_not_ready',
+      false,
+      expect.anything(),
+    );
   });
 
   it.each([
@@ -90,7 +94,7 @@ describe('AllExceptionsFilter', () => {
     const report = { status: 'error', info: {}, error, details: error };
     h.filter.catch(new ServiceUnavailableException(report), h.host);
     expect(h.res.body).toEqual(report);
-    expect(h.metrics.recordError).toHaveBeenCalledWith(reason, false);
+    expect(h.metrics.recordError).toHaveBeenCalledWith(reason, false, expect.anything());
   });
 
   it('maps framework HttpExceptions to reasons', () => {
@@ -114,7 +118,7 @@ describe('AllExceptionsFilter', () => {
     expect(res.body).toMatchObject({ reason: 'internal', message: 'internal server error' });
     expect(JSON.stringify(res.body)).not.toContain('secret');
     expect(error).toHaveBeenCalled();
-    expect(metrics.recordError).toHaveBeenCalledWith('internal', true);
+    expect(metrics.recordError).toHaveBeenCalledWith('internal', true, expect.anything());
     error.mockRestore();
   });
 });

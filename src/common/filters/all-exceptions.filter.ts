@@ -49,7 +49,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     );
 
     logServerFault(this.logger, req, exception, mapped.status, requestId);
-    this.metrics.recordError(mapped.reason, isPredictionRequest(req));
+    this.metrics.recordError(mapped.reason, isPredictionRequest(req), req);
     if (res.headersSent) return;
     setErrorHeaders(res, exception, mapped.status, this.config);
     // Messages may quote file system errors: the client never sees this server's paths.

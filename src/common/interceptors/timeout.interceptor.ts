@@ -71,7 +71,7 @@ export class TimeoutInterceptor implements NestInterceptor {
     };
     // A client can leave between the request's arrival and this point; 'close' has then been
     // emitted already and would never reach a listener added now.
-    if (res.closed) cancelIfGone();
+    if (res.closed || req.socket?.destroyed) cancelIfGone();
     else res.once('close', cancelIfGone);
     return controller;
   }

@@ -57,7 +57,7 @@ export class OpenInferenceBodyMiddleware implements NestMiddleware {
   }
 
   private answer(req: Request, res: Response, err: ApiError): void {
-    this.metrics.recordError(err.reason, isPredictionRequest(req));
+    this.metrics.recordError(err.reason, isPredictionRequest(req), req);
     res.status(err.getStatus()).json({ error: err.message });
   }
 }

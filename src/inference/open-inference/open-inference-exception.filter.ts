@@ -37,7 +37,7 @@ export class OpenInferenceExceptionFilter implements ExceptionFilter {
           }
         : mapException(exception);
     logServerFault(this.logger, req, exception, status, String(req.id ?? ''));
-    this.metrics.recordError(reason, isPredictionRequest(req));
+    this.metrics.recordError(reason, isPredictionRequest(req), req);
     if (res.headersSent) return;
     setErrorHeaders(res, exception, status, this.config);
     // Messages may quote file system errors: the client never sees this server's paths.
