@@ -89,25 +89,30 @@ function errorBody(status: number, reason: ErrorReason, message: string, request
   });
 }
 
+/** Per connection, the responses of its requests that have not closed yet. */
+const openResponses = new WeakMap<Duplex, Set<http.ServerResponse>>();
+
 /**
  * Node emits 'close' on a response when its connection closes, except on a response queued behind
  * an earlier pipelined request of that connection: it never hears of it, so all that ends a request
  * on 'close' (its timing and client_closed count, the drain's in-flight set, cancellation of its
- * work, the request log) would wait forever. This passes the connection's close on to it.
+ * work, the request log) would wait forever. This passes the connection's close on to it. One
+ * listener per connection, however many requests a client pipelines on it.
  */
 export function relayConnectionClose(req: http.IncomingMessage, res: http.ServerResponse): void {
   const socket = req.socket;
-  let closed = false;
-  // A response that holds the socket hears of its close from Node (a listener removed during
-  // that emit still runs, hence the flag).
-  const relay = () => {
-    if (!closed && !res.socket) res.emit('close');
-  };
-  res.once('close', () => {
-    closed = true;
-    socket.off('close', relay);
-  });
-  socket.once('close', relay);
+  let open = openResponses.get(socket);
+  if (!open) {
+    const responses = new Set<http.ServerResponse>();
+    openResponses.set(socket, responses);
+    socket.once('close', () => {
+      // the response holding the socket hears of it from Node; the queued ones hold none
+      for (const queued of [...responses]) if (!queued.socket) queued.emit('close');
+    });
+    open = responses;
+  }
+  open.add(res);
+  res.once('close', () => open.delete(res));
 }
 
 /** Told of each error the HTTP server answers itself (the app's filters never see these), to count and log it. */

@@ -40,12 +40,12 @@ function harness(path = '/v1/translate') {
     loadAppConfig({ RETRY_AFTER_SECONDS: '9' }),
     metrics as unknown as ServiceMetrics,
   );
-  return { filter, host, res, metrics };
+  return { filter, host, req, res, metrics };
 }
 
 describe('AllExceptionsFilter', () => {
   it('renders ApiErrors with reason, details and request id, and counts them', () => {
-    const { filter, host, res, metrics } = harness();
+    const { filter, host, req, res, metrics } = harness();
     filter.catch(
       new ApiError(400, 'validation_failed', 'bad', undefined, [
         { field: 'text', rule: 'x', message: 'bad' },
@@ -61,7 +61,8 @@ describe('AllExceptionsFilter', () => {
       details: [{ field: 'text', rule: 'x', message: 'bad' }],
       request_id: 'req-1',
     });
-    expect(metrics.recordError).toHaveBeenCalledWith('validation_failed', true, expect.anything());
+    // with the request itself, so that it counts once (see ServiceMetrics.recordError)
+    expect(metrics.recordError).toHaveBeenCalledWith('validation_failed', true, req);
   });
 
   it('adds Retry-After to 503s', () => {
