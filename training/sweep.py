@@ -38,7 +38,14 @@ BASE = ["--d-model", "256", "--heads", "4", "--ffn", "1024", "--encoder-layers",
 DEEP = ["--d-model", "256", "--heads", "4", "--ffn", "1024", "--encoder-layers", "6", "--decoder-layers", "3"]
 WIDE = ["--d-model", "384", "--heads", "6", "--ffn", "1536", "--encoder-layers", "4", "--decoder-layers", "2"]
 MID = ["--d-model", "320", "--heads", "5", "--ffn", "1280", "--encoder-layers", "6", "--decoder-layers", "3"]
-GO_ON = ["--warmup", "300"]
+
+
+def go_on(max_tokens: str, lr: str, dropout: str = "0.3") -> list[str]:
+    """A wide model continued from a checkpoint (pass `-- --init-from CKPT`): larger token batches take
+    more of the card per step, and a fresh optimizer at a lower peak lr."""
+    return [*WIDE, "--dropout", dropout, "--warmup", "300", "--max-tokens", max_tokens, "--lr", lr]
+
+
 # name -> (train flags, fits the 40 MB package with fp32 weights)
 RUNS: dict[str, tuple[list[str], bool]] = {
     "base-do3": ([*BASE, "--dropout", "0.3"], True),
@@ -47,12 +54,10 @@ RUNS: dict[str, tuple[list[str], bool]] = {
     "deep-do2": ([*DEEP, "--dropout", "0.2"], False),
     "wide-do3": ([*WIDE, "--dropout", "0.3"], False),
     "mid-do3": ([*MID, "--dropout", "0.3"], False),
-    # Continuations of a trained wide model (pass `-- --init-from CKPT`): larger token batches take more
-    # of the card per step, and a fresh optimizer at a lower peak lr.
-    "wide-go16k": ([*WIDE, "--dropout", "0.3", *GO_ON, "--max-tokens", "16000", "--lr", "5e-4"], False),
-    "wide-go16k-lr8": ([*WIDE, "--dropout", "0.3", *GO_ON, "--max-tokens", "16000", "--lr", "8e-4"], False),
-    "wide-go32k": ([*WIDE, "--dropout", "0.3", *GO_ON, "--max-tokens", "32000", "--lr", "7e-4"], False),
-    "wide-go16k-do2": ([*WIDE, "--dropout", "0.2", *GO_ON, "--max-tokens", "16000", "--lr", "5e-4"], False),
+    "wide-go16k": (go_on("16000", "5e-4"), False),
+    "wide-go16k-lr8": (go_on("16000", "8e-4"), False),
+    "wide-go32k": (go_on("32000", "7e-4"), False),
+    "wide-go16k-do2": (go_on("16000", "5e-4", dropout="0.2"), False),
 }
 PART_BYTES = 15 * 2**20
 

@@ -100,19 +100,19 @@ const openResponses = new WeakMap<Duplex, Set<http.ServerResponse>>();
  * listener per connection, however many requests a client pipelines on it.
  */
 export function relayConnectionClose(req: http.IncomingMessage, res: http.ServerResponse): void {
-  const socket = req.socket;
-  let open = openResponses.get(socket);
-  if (!open) {
-    const responses = new Set<http.ServerResponse>();
-    openResponses.set(socket, responses);
-    socket.once('close', () => {
-      // the response holding the socket hears of it from Node; the queued ones hold none
-      for (const queued of [...responses]) if (!queued.socket) queued.emit('close');
-    });
-    open = responses;
-  }
+  const open = openResponses.get(req.socket) ?? watchConnection(req.socket);
   open.add(res);
   res.once('close', () => open.delete(res));
+}
+
+function watchConnection(socket: Duplex): Set<http.ServerResponse> {
+  const open = new Set<http.ServerResponse>();
+  openResponses.set(socket, open);
+  socket.once('close', () => {
+    // the response holding the socket hears of it from Node; the queued ones hold none
+    for (const queued of [...open]) if (!queued.socket) queued.emit('close');
+  });
+  return open;
 }
 
 /** Told of each error the HTTP server answers itself (the app's filters never see these), to count and log it. */
