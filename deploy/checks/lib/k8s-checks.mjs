@@ -1,7 +1,8 @@
 // deploy/kubernetes: schema validation (kubernetes-models, generated from the Kubernetes OpenAPI and
 // the Prometheus Operator CRDs), kustomize wiring, and consistency with the service and the image.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
@@ -194,6 +195,64 @@ export function wiring() {
   );
   p.throwIfAny();
   return `Service ${svc.spec.ports.map((x) => `${x.port}->${x.targetPort}`).join(',')}, HPA ${hpa.spec.minReplicas}-${hpa.spec.maxReplicas}, PDB maxUnavailable ${maxUnavailable}`;
+}
+
+/**
+ * /metrics protection: the Deployment passes METRICS_TOKEN from a Secret, and the metrics-auth
+ * component makes the ServiceMonitor send that same Secret key as its bearer token (a token on
+ * one side only would leave /metrics open, or get every scrape a 401). Rendered with the component
+ * and schema-checked when kubectl is installed.
+ */
+export function metricsAuth() {
+  const { container } = parts();
+  const p = new Problems();
+  const ref = (container.env ?? []).find((e) => e.name === 'METRICS_TOKEN')?.valueFrom
+    ?.secretKeyRef;
+  p.expect(ref?.name && ref?.key, 'the Deployment does not pass METRICS_TOKEN from a Secret');
+  p.expect(
+    ref?.optional === true,
+    'METRICS_TOKEN is not optional: the pod would not start without the Secret',
+  );
+  const component = readYaml(`${DIR}/metrics-auth/kustomization.yaml`);
+  p.expect(component.kind === 'Component', `metrics-auth is a ${component.kind}, not a Component`);
+  const ops = (component.patches ?? [])
+    .filter((x) => x.target?.kind === 'ServiceMonitor')
+    .flatMap((x) => YAML.parse(x.patch));
+  const auth = ops.find((o) => o.path === '/spec/endpoints/0/authorization')?.value;
+  p.expect(
+    auth?.type === 'Bearer' &&
+      auth.credentials?.name === ref?.name &&
+      auth.credentials?.key === ref?.key,
+    `the ServiceMonitor's bearer credentials ${JSON.stringify(auth?.credentials)} are not the Secret key the service reads (${JSON.stringify(ref)})`,
+  );
+  p.throwIfAny();
+  if (!hasKubectl())
+    return `Secret ${ref.name}/${ref.key} on both sides (not rendered: kubectl not installed)`;
+  const overlay = mkdtempSync(path.join(os.tmpdir(), 'anuvaad-kustomize-'));
+  const up = (d) => path.relative(overlay, rel(d));
+  writeFileSync(
+    path.join(overlay, 'kustomization.yaml'),
+    YAML.stringify({ resources: [up(DIR)], components: [up(`${DIR}/metrics-auth`)] }),
+  );
+  const r = spawnSync(
+    'kubectl',
+    ['kustomize', '--load-restrictor', 'LoadRestrictionsNone', overlay],
+    {
+      encoding: 'utf8',
+      timeout: 60000,
+    },
+  );
+  rmSync(overlay, { recursive: true, force: true });
+  assert(r.status === 0, `kubectl kustomize with metrics-auth: ${r.stderr.trim()}`);
+  const sm = YAML.parseAllDocuments(r.stdout)
+    .map((d) => d.toJS())
+    .find((d) => d?.kind === 'ServiceMonitor');
+  new ServiceMonitor(sm).validate();
+  assert(
+    sm.spec.endpoints.every((ep) => ep.authorization?.credentials?.key === ref.key),
+    'a rendered ServiceMonitor endpoint has no bearer credentials',
+  );
+  return `Secret ${ref.name}/${ref.key} on both sides; rendered with the component and valid`;
 }
 
 /** Probe paths are the service's real routes and answer as the probes expect on a running service. */

@@ -216,6 +216,10 @@ export function modelValidation() {
     allUses(wf).some((u) => u.startsWith('actions/checkout')),
     'no checkout',
   );
+  p.expect(
+    !/models\/en-hi\/\d+/.test(readText('.github/workflows/model-validation.yml')),
+    'a fixed model version is validated, not the newest one (the one served)',
+  );
   npmScriptsExist(p, wf, 'model-validation.yml');
   filesExist(p, wf, 'model-validation.yml');
   p.throwIfAny();
