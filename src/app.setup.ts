@@ -9,6 +9,8 @@ import { ROUTES } from './app.routes';
 import { HardenedExpressAdapter } from './common/http-server';
 import { ServiceMetrics } from './metrics/service-metrics';
 import { withServedModel } from './common/openapi-examples';
+import { BEARER_SCHEMES, withCommonErrors } from './common/openapi-errors';
+import { SECURITY_SCHEMES } from './common/decorators/access.decorator';
 import { ModelService } from './model/model.service';
 import { REQUEST_ID_HEADER } from './logging/request-id';
 import { APP_CONFIG, AppConfig, loadAppConfig } from './config/app-config';
@@ -52,22 +54,24 @@ export function configureApp(app: INestApplication): void {
       maxAge: 600,
     });
   }
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('anuvaad')
-      .setDescription(
-        'English→Hindi translation service (Marian encoder-decoder on onnxruntime-node). ' +
-          'Errors share one JSON shape with a stable `reason` and the `request_id` ' +
-          '(also in the x-request-id response header). When API_KEYS is set, API routes need ' +
-          '`Authorization: Bearer <key>` (use Authorize).',
-      )
-      .setVersion('1')
-      // the admin API (/v1/admin/...) takes ADMIN_TOKEN, the API routes API_KEYS, as a bearer token
-      .addBearerAuth()
-      .addSecurityRequirements('bearer')
-      .build(),
-  );
+  const builder = new DocumentBuilder()
+    .setTitle('anuvaad')
+    .setDescription(
+      'English→Hindi translation service (Marian encoder-decoder on onnxruntime-node). ' +
+        'Errors share one JSON shape with a stable `reason` and the `request_id` ' +
+        '(also in the x-request-id response header). When API_KEYS is set, API routes need ' +
+        '`Authorization: Bearer <key>` (use Authorize).',
+    )
+    .setVersion('1');
+  // API routes take an API key by default; health, metrics and admin routes say otherwise (Access)
+  for (const { name, description } of BEARER_SCHEMES) {
+    builder.addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description },
+      name,
+    );
+  }
+  builder.addSecurityRequirements(SECURITY_SCHEMES.api);
+  const document = withCommonErrors(SwaggerModule.createDocument(app, builder.build()));
   const models = app.get(ModelService);
   SwaggerModule.setup(ROUTES.docs, app, document, {
     jsonDocumentUrl: `${ROUTES.docs}-json`,

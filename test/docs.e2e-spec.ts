@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { ERROR_REASONS } from '../src/common/api-errors';
 import { copyTinyPackage, startApp, TestApp } from './support/e2e-app';
 
 interface Operation {
@@ -9,13 +10,18 @@ interface Operation {
     { content?: Record<string, { examples?: Record<string, { value: Record<string, unknown> }> }> }
   >;
   requestBody?: { content: Record<string, { examples?: Record<string, { value: unknown }> }> };
+  security?: Record<string, string[]>[];
 }
 
 describe('OpenAPI docs', () => {
   let t: TestApp;
   let spec: {
     paths: Record<string, Record<string, Operation>>;
-    components: { schemas: Record<string, unknown> };
+    security?: Record<string, string[]>[];
+    components: {
+      schemas: Record<string, unknown>;
+      securitySchemes?: Record<string, { type: string; scheme: string; bearerFormat?: string }>;
+    };
   };
 
   beforeAll(async () => {
@@ -67,13 +73,89 @@ describe('OpenAPI docs', () => {
 
   it('documents the error responses of the translate endpoints', () => {
     expect(Object.keys(spec.paths['/v1/translate'].post.responses).sort()).toEqual(
-      ['200', '400', '404', '413', '503', '504'].sort(),
+      ['200', '400', '401', '404', '413', '415', '429', '500', '503', '504'].sort(),
     );
     expect(Object.keys(spec.paths['/predict'].post.responses)).toEqual(
       expect.arrayContaining(['200', '400', '413', '503', '504']),
     );
     expect(spec.components.schemas).toHaveProperty('ErrorResponseDto');
     expect(spec.components.schemas).toHaveProperty('TranslateRequestDto');
+  });
+
+  it('documents which bearer token each route takes', () => {
+    const security = (route: string, method: string) => spec.paths[route][method].security;
+    // API routes: the document's default, an API key
+    expect(spec.security).toEqual([{ 'api-key': [] }]);
+    expect(security('/v1/translate', 'post')).toBeUndefined();
+    expect(security('/v2/models/{name}/infer', 'post')).toBeUndefined();
+    // probes take none, metrics and admin routes their own token
+    for (const route of ['/health', '/health/live', '/health/ready', '/v2/health/live']) {
+      expect({ route, security: security(route, 'get') }).toEqual({ route, security: [{}] });
+    }
+    expect(security('/metrics', 'get')).toEqual([{ 'metrics-token': [] }]);
+    expect(security('/v1/admin/models/{name}/load', 'post')).toEqual([{ 'admin-token': [] }]);
+    const schemes = spec.components.securitySchemes!;
+    expect(Object.keys(schemes).sort()).toEqual(['admin-token', 'api-key', 'metrics-token']);
+    for (const scheme of Object.values(schemes)) {
+      expect(scheme).toMatchObject({ type: 'http', scheme: 'bearer' });
+      expect(scheme.bearerFormat).not.toBe('JWT');
+    }
+  });
+
+  it('documents the errors of the layers around the controllers on every route they reach', () => {
+    for (const [route, ops] of Object.entries(spec.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const statuses = Object.keys(op.responses);
+        const where = `${method.toUpperCase()} ${route}`;
+        expect({ where, statuses }).toEqual({ where, statuses: expect.arrayContaining(['500']) });
+        if (method === 'post') {
+          expect({ where, statuses }).toEqual({
+            where,
+            statuses: expect.arrayContaining(['400', '413', '415']),
+          });
+        }
+        const open = JSON.stringify(op.security) === '[{}]';
+        expect({ where, has401: statuses.includes('401') }).toEqual({ where, has401: !open });
+      }
+    }
+    // the Open Inference routes' errors are {"error": "..."}
+    const v2Deadline = spec.paths['/v2/models/{name}/infer'].post.responses['504'].content![
+      'application/json'
+    ] as { schema: { $ref: string }; examples: Record<string, { value: unknown }> };
+    expect(v2Deadline.schema.$ref).toBe('#/components/schemas/V2ErrorDto');
+    for (const { value } of Object.values(v2Deadline.examples)) {
+      expect(Object.keys(value as object)).toEqual(['error']);
+    }
+  });
+
+  it('lists every error reason the service sends', () => {
+    const reasonSchema = (
+      spec.components.schemas.ErrorResponseDto as { properties: { reason: { enum: string[] } } }
+    ).properties.reason;
+    expect([...reasonSchema.enum].sort()).toEqual([...ERROR_REASONS].sort());
+    const used = new Set<string>();
+    const collect = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(collect);
+      else if (node !== null && typeof node === 'object') {
+        const object = node as Record<string, unknown>;
+        if (typeof object.reason === 'string' && typeof object.statusCode === 'number') {
+          used.add(object.reason);
+        }
+        Object.values(object).forEach(collect);
+      }
+    };
+    collect(spec.paths);
+    for (const reason of used) expect(reasonSchema.enum).toContain(reason);
+  });
+
+  it('documents the V2 requested outputs as objects, as the server takes them', () => {
+    const request = spec.components.schemas.V2InferenceRequestDto as {
+      properties: { outputs: { type: string; items: { $ref: string } } };
+    };
+    expect(request.properties.outputs).toMatchObject({
+      type: 'array',
+      items: { $ref: '#/components/schemas/V2RequestedOutputDto' },
+    });
   });
 
   it('gives every documented error an example in the error body shape', async () => {

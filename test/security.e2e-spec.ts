@@ -294,6 +294,64 @@ describe('limits and headers', () => {
     expect(res.body.message).toMatch(says);
   });
 
+  it.each([
+    ['"Hello"', 'a string'],
+    ['42', 'a number'],
+    ['null', 'null'],
+    ['["Hello"]', 'an array'],
+  ])(
+    'answers valid JSON that is not an object (%s) with what the body must be',
+    async (json, kind) => {
+      const res = await request(t.http)
+        .post('/v1/translate')
+        .set('content-type', 'application/json')
+        .send(json)
+        .expect(400);
+      expect(res.body).toMatchObject({
+        reason: 'validation_failed',
+        message: `the request body must be a JSON object, e.g. {"text": "Hello"}, not ${kind}`,
+        details: [{ field: 'body', rule: 'isObject' }],
+      });
+    },
+  );
+
+  it("says a compressed body did not decompress, not zlib's words alone", async () => {
+    const res = await request(t.http)
+      .post('/v1/translate')
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'gzip')
+      .send('{"text":"Hello"}')
+      .expect(400);
+    expect(res.body).toMatchObject({ reason: 'validation_failed', details: [{ field: 'body' }] });
+    expect(res.body.message).toMatch(
+      /^request body could not be decompressed \(Content-Encoding: gzip\): /,
+    );
+  });
+
+  it('names the path when a path parameter does not percent-decode', async () => {
+    const res = await request(t.http).get('/v1/models/%ZZ').expect(400);
+    expect(res.body).toMatchObject({
+      reason: 'validation_failed',
+      details: [{ field: 'path', rule: 'uriEncoding' }],
+    });
+    expect(res.body.message).toContain('%ZZ');
+  });
+
+  it('counts characters as code points: an emoji is one', async () => {
+    const limit = t.config.limits.maxCharsPerText;
+    await request(t.http)
+      .post('/v1/translate')
+      .send({ text: '🍕'.repeat(limit) })
+      .expect(200);
+    const res = await request(t.http)
+      .post('/v1/translate')
+      .send({ text: '🍕'.repeat(limit + 1) })
+      .expect(400);
+    expect(res.body.message).toBe(
+      `text[0] has ${limit + 1} characters; at most ${limit} per text (MAX_CHARS_PER_TEXT)`,
+    );
+  });
+
   it('refuses bodies nested deeper than 32 levels before parsing them', async () => {
     const deep = `{"text":"a","x":${'['.repeat(5000)}${']'.repeat(5000)}}`;
     const res = await request(t.http)

@@ -2,31 +2,34 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 
 /**
  * Why a request failed, as counted in the errors metric and shown to clients.
- * Stable strings: dashboards and alerts key on them.
+ * Stable strings: dashboards and alerts key on them (and the OpenAPI document lists them all).
  */
-export type ErrorReason =
-  | 'validation_failed'
-  | 'malformed_json'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'uri_too_long'
-  | 'header_too_large'
-  | 'unauthorized'
-  | 'rate_limited'
-  | 'shutting_down'
-  | 'input_limit_exceeded'
-  | 'model_not_found'
-  | 'model_not_ready'
-  | 'health_check_failed'
-  | 'route_not_found'
-  | 'inference_failed'
-  | 'request_timeout'
-  | 'deadline_exceeded'
-  | 'queue_full'
-  | 'client_closed'
-  | 'model_load_failed'
-  | 'admin_disabled'
-  | 'internal';
+export const ERROR_REASONS = [
+  'validation_failed',
+  'malformed_json',
+  'payload_too_large',
+  'unsupported_media_type',
+  'uri_too_long',
+  'header_too_large',
+  'unauthorized',
+  'rate_limited',
+  'shutting_down',
+  'input_limit_exceeded',
+  'model_not_found',
+  'model_not_ready',
+  'health_check_failed',
+  'route_not_found',
+  'inference_failed',
+  'request_timeout',
+  'deadline_exceeded',
+  'queue_full',
+  'client_closed',
+  'model_load_failed',
+  'admin_disabled',
+  'internal',
+] as const;
+
+export type ErrorReason = (typeof ERROR_REASONS)[number];
 
 export interface FieldProblem {
   field: string;

@@ -53,6 +53,27 @@ export const ERROR_RESPONSES = {
       },
     },
   },
+  predictBadRequest: {
+    type: ErrorResponseDto,
+    description: 'Validation failed (names field and rule), malformed JSON, or an input limit',
+    examples: {
+      validation: {
+        summary: 'A field breaks a rule',
+        value: body(400, 'Bad Request', 'validation_failed', 'text must be a string', {
+          details: [{ field: 'text', rule: 'isString', message: 'text must be a string' }],
+        }),
+      },
+      limit: {
+        summary: 'A text over the limit',
+        value: body(
+          400,
+          'Bad Request',
+          'input_limit_exceeded',
+          'text[0] has 6200 characters; at most 5000 per text (MAX_CHARS_PER_TEXT)',
+        ),
+      },
+    },
+  },
   notFound: {
     type: ErrorResponseDto,
     description: 'Unknown model or version',
@@ -139,6 +160,73 @@ export const ERROR_RESPONSES = {
           'Gateway Timeout',
           'deadline_exceeded',
           'request took longer than 120000 ms (REQUEST_TIMEOUT_MS); its work was cancelled',
+        ),
+      },
+    },
+  },
+  unauthorized: {
+    type: ErrorResponseDto,
+    description:
+      'The route needs a bearer token (API_KEYS, METRICS_TOKEN or ADMIN_TOKEN) and got none or a wrong one',
+    headers: { 'WWW-Authenticate': { description: 'Bearer', schema: { type: 'string' } } },
+    examples: {
+      missing: {
+        summary: 'No token',
+        value: body(
+          401,
+          'Unauthorized',
+          'unauthorized',
+          'this route needs a key: send "Authorization: Bearer <key>" (API_KEYS)',
+        ),
+      },
+    },
+  },
+  unsupportedMediaType: {
+    type: ErrorResponseDto,
+    description: 'A body that is not JSON',
+    examples: {
+      notJson: {
+        summary: 'Another content type',
+        value: body(
+          415,
+          'Unsupported Media Type',
+          'unsupported_media_type',
+          'request body must be JSON (Content-Type: application/json), not "text/plain"',
+        ),
+      },
+    },
+  },
+  rateLimited: {
+    type: ErrorResponseDto,
+    description:
+      'Over RATE_LIMIT_PER_KEY or RATE_LIMIT_PER_ADDRESS requests in RATE_LIMIT_WINDOW_MS',
+    headers: {
+      'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer', example: 12 } },
+    },
+    examples: {
+      limited: {
+        summary: 'Too many requests',
+        value: body(
+          429,
+          'Too Many Requests',
+          'rate_limited',
+          'rate limit exceeded: at most 600 requests per 60 s per API key (RATE_LIMIT_PER_KEY); retry in 12 s',
+        ),
+      },
+    },
+  },
+  internal: {
+    type: ErrorResponseDto,
+    description:
+      'A server fault, logged with its stack under the request id; bad input never leads here',
+    examples: {
+      internal: {
+        summary: 'Server fault',
+        value: body(
+          500,
+          'Internal Server Error',
+          'inference_failed',
+          `inference failed for this request (request id ${REQUEST_ID}); the error is logged`,
         ),
       },
     },

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ERROR_REASONS } from './api-errors';
 
 export class FieldProblemDto {
   @ApiProperty({ example: 'beam_size' }) field: string;
@@ -13,24 +14,7 @@ export class ErrorResponseDto {
   @ApiProperty({ example: 'Bad Request' }) error: string;
   @ApiProperty({
     example: 'validation_failed',
-    enum: [
-      'validation_failed',
-      'malformed_json',
-      'payload_too_large',
-      'input_limit_exceeded',
-      'model_not_found',
-      'model_not_ready',
-      'route_not_found',
-      'inference_failed',
-      'request_timeout',
-      'deadline_exceeded',
-      'queue_full',
-      'client_closed',
-      'model_load_failed',
-      'admin_disabled',
-      'unauthorized',
-      'internal',
-    ],
+    enum: ERROR_REASONS,
   })
   reason: string;
   @ApiProperty({ example: 'beam_size must not be greater than 8' }) message: string;

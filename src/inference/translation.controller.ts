@@ -143,7 +143,7 @@ export class TranslationController {
   })
   @ApiBody({ type: PredictRequestDto, examples: { hello: { value: { text: 'hello world' } } } })
   @ApiOkResponse({ type: PredictResponseDto })
-  @ApiBadRequestResponse(ERROR_RESPONSES.badRequest)
+  @ApiBadRequestResponse(ERROR_RESPONSES.predictBadRequest)
   @ApiPayloadTooLargeResponse(ERROR_RESPONSES.payloadTooLarge)
   @ApiServiceUnavailableResponse(ERROR_RESPONSES.notReady)
   @ApiGatewayTimeoutResponse(ERROR_RESPONSES.deadline)

@@ -1,6 +1,5 @@
 import { Body, Controller, HttpCode, HttpStatus, Param, Post, UseGuards } from '@nestjs/common';
 import {
-  ApiBearerAuth,
   ApiBody,
   ApiForbiddenResponse,
   ApiNotFoundResponse,
@@ -22,7 +21,6 @@ import { EXAMPLE_MODEL } from '../common/openapi-examples';
 
 /** Load and unload model versions at run time (off unless ADMIN_TOKEN is set). */
 @ApiTags('admin')
-@ApiBearerAuth()
 @Access('admin')
 @Controller(ROUTES.adminModels)
 @UseGuards(AdminTokenGuard)

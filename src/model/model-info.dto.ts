@@ -51,7 +51,7 @@ export class GenerationDefaultsDto {
   })
   max_source_tokens: number;
   @ApiProperty({ example: 7999 }) decoder_start_token_id: number;
-  @ApiProperty({ example: [0] }) eos_token_ids: number[];
+  @ApiProperty({ type: [Number], example: [0] }) eos_token_ids: number[];
   @ApiProperty({ example: 7999 }) pad_token_id: number;
 }
 

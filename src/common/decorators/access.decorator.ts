@@ -1,4 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiSecurity } from '@nestjs/swagger';
 
 export const ACCESS_METADATA = 'anuvaad:access';
 
@@ -10,5 +11,19 @@ export const ACCESS_METADATA = 'anuvaad:access';
  */
 export type RouteAccess = 'api' | 'probe' | 'metrics' | 'admin';
 
-/** Marks a controller or handler as a health, metrics or admin route (see RouteAccess). */
-export const Access = (access: Exclude<RouteAccess, 'api'>) => SetMetadata(ACCESS_METADATA, access);
+/** The OpenAPI security scheme (a bearer token) of each access class that takes one. */
+export const SECURITY_SCHEMES = {
+  api: 'api-key',
+  metrics: 'metrics-token',
+  admin: 'admin-token',
+} as const satisfies Partial<Record<RouteAccess, string>>;
+
+/**
+ * Marks a controller or handler as a health, metrics or admin route (see RouteAccess), and
+ * documents which token it takes (the document's default is the API key; `{}` is "none").
+ */
+export const Access = (access: Exclude<RouteAccess, 'api'>) =>
+  applyDecorators(
+    SetMetadata(ACCESS_METADATA, access),
+    access === 'probe' ? ApiSecurity({}) : ApiSecurity(SECURITY_SCHEMES[access]),
+  );

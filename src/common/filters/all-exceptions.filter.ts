@@ -98,21 +98,40 @@ export function mapException(exception: unknown): MappedException {
     ) {
       return { status, reason: healthReason(response), message: exception.message, body: response };
     }
-    return { status, reason: reasonForStatus(status), message: exception.message };
+    return withDetails({ status, reason: reasonForStatus(status), message: exception.message });
   }
   // http-errors thrown by Express itself (a request URL that does not decode): client errors.
   const status = (exception as { status?: unknown } | null)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return {
+    return withDetails({
       status,
       reason: reasonForStatus(status),
       message: `malformed request: ${(exception as Error).message}`,
-    };
+    });
   }
   return {
     status: HttpStatus.INTERNAL_SERVER_ERROR,
     reason: 'internal',
     message: 'internal server error',
+  };
+}
+
+/**
+ * validation_failed always lists what is wrong in `details`: for a 400 from outside the
+ * validation pipe, the request part its message is about (the path, for a parameter that does not
+ * percent-decode, e.g. /v1/models/%ZZ).
+ */
+function withDetails(mapped: MappedException): MappedException {
+  if (mapped.reason !== 'validation_failed' || mapped.details) return mapped;
+  const said = mapped.message.replace(/^malformed request: /, '');
+  const path = /decode param/.test(said);
+  const message = `malformed request${path ? ' path' : ''}: ${said}`;
+  return {
+    ...mapped,
+    message,
+    details: [
+      { field: path ? 'path' : 'request', rule: path ? 'uriEncoding' : 'badRequest', message },
+    ],
   };
 }
 

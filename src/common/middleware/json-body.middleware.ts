@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { ApiError } from '../api-errors';
+import { ApiError, validationFailed } from '../api-errors';
 
 /** Deepest nesting of arrays and objects a body may have; no request of the API needs more than 3. */
 export const MAX_JSON_DEPTH = 32;
@@ -38,6 +38,17 @@ class TooDeepError extends Error {
   readonly status = 400;
 }
 
+/** Every route's body is a JSON object: valid JSON of another kind is a 400 that says so. */
+function notAnObject(body: unknown): ApiError | undefined {
+  // undefined: no body, or not one this parser reads
+  if (body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body))) {
+    return undefined;
+  }
+  const kind = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
+  const message = `the request body must be a JSON object, e.g. {"text": "Hello"}, not ${kind}`;
+  return validationFailed([{ field: 'body', rule: 'isObject', message }]);
+}
+
 /** The http-errors object body-parser passes to `next` (`type` says what went wrong). */
 interface BodyParserError {
   type?: string;
@@ -58,6 +69,9 @@ export class JsonBodyMiddleware implements NestMiddleware {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.parse = express.json({
       limit: config.http.maxBodyBytes,
+      // any JSON value parses, so that valid JSON of the wrong kind ("Hello", 42, null, [...]) is
+      // told apart from broken JSON below
+      strict: false,
       // also the JSON-flavoured types (application/merge-patch+json…), nothing else
       type: ['application/json', 'application/*+json'],
       verify: (_req, _res, buf) => {
@@ -87,11 +101,11 @@ export class JsonBodyMiddleware implements NestMiddleware {
       // HTTP server already: its abort is not a second error. An upload the client abandoned
       // has nobody to answer; the HTTP metrics count it as client_closed when the connection closes.
       if (err && (res.headersSent || (err as BodyParserError).type === 'request.aborted')) return;
-      next(err ? this.toApiError(err) : undefined);
+      next(err ? this.toApiError(err, req.headers['content-encoding']) : notAnObject(req.body));
     });
   }
 
-  toApiError(err: unknown): unknown {
+  toApiError(err: unknown, contentEncoding?: string): unknown {
     const e = err as BodyParserError;
     switch (e.type) {
       case 'entity.too.large':
@@ -112,13 +126,20 @@ export class JsonBodyMiddleware implements NestMiddleware {
         // other client-side body problems (bad charset or content encoding, aborted upload)
         // keep their 4xx status
         if (typeof e.status !== 'number' || e.status < 400 || e.status >= 500) return err;
-        return new ApiError(
-          e.status,
-          e.status === Number(HttpStatus.UNSUPPORTED_MEDIA_TYPE)
-            ? 'unsupported_media_type'
-            : 'validation_failed',
-          e.message,
-        );
+        if (e.status === Number(HttpStatus.UNSUPPORTED_MEDIA_TYPE)) {
+          return new ApiError(e.status, 'unsupported_media_type', e.message);
+        }
+        // zlib's own words ("incorrect header check") say nothing of where the problem is
+        return validationFailed([
+          {
+            field: 'body',
+            rule: e.type ?? 'contentEncoding',
+            message:
+              e.type === undefined && contentEncoding
+                ? `request body could not be decompressed (Content-Encoding: ${contentEncoding}): ${e.message}`
+                : e.message,
+          },
+        ]);
     }
   }
 }

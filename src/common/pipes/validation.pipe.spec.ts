@@ -34,7 +34,7 @@ describe('validation pipe', () => {
         {
           field: 'text',
           rule: 'isTextInput',
-          message: expect.stringContaining('text must be a non-empty string'),
+          message: 'text must be a string or an array of strings, not a number',
         },
         { field: 'beam_size', rule: 'max', message: 'beam_size must not be greater than 8' },
         {
@@ -57,10 +57,33 @@ describe('validation pipe', () => {
     },
   );
 
-  it('does not coerce strings into numbers', async () => {
-    const e = await problems({ text: 'hi', max_new_tokens: '12' });
-    expect(e!.details).toContainEqual(
-      expect.objectContaining({ field: 'max_new_tokens', rule: 'isInt' }),
+  it('does not coerce strings into numbers, and reports only the type of a wrong-typed field', async () => {
+    const e = await problems({ text: 'hi', max_new_tokens: '12', beam_size: '4' });
+    // not also "must not be greater than 8; must not be less than 1" for the string "4"
+    expect(e!.details).toEqual([
+      { field: 'beam_size', rule: 'isInt', message: 'beam_size must be an integer number' },
+      {
+        field: 'max_new_tokens',
+        rule: 'isInt',
+        message: 'max_new_tokens must be an integer number',
+      },
+    ]);
+    // the range rules still speak for a number of the right type
+    const range = await problems({ text: 'hi', beam_size: 2.5 });
+    expect(range!.details).toEqual([
+      { field: 'beam_size', rule: 'isInt', message: 'beam_size must be an integer number' },
+    ]);
+  });
+
+  it('names the element of a text list that is wrong', async () => {
+    expect((await problems({ text: ['a', 1] }))!.message).toBe(
+      'text[1] must be a string, not a number',
+    );
+    expect((await problems({ text: ['a', ' \u200b'] }))!.message).toBe('text[1] must not be empty');
+    expect((await problems({ text: [] }))!.message).toBe('text must not be an empty array');
+    expect((await problems({ text: '\u200b\u200b' }))!.message).toBe('text must not be empty');
+    expect((await problems({ text: 'hi', model: '' }))!.message).toBe(
+      'model must not be empty (leave it out for the default model)',
     );
   });
 });

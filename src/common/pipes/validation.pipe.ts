@@ -1,11 +1,20 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldProblem, validationFailed } from '../api-errors';
 
-/** Flattens nested class-validator errors into one entry per (field path, failed rule). */
+/** Rules on a value's type: when one fails, the field's other rules (ranges, lengths) say nothing. */
+const TYPE_RULES = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject']);
+
+/**
+ * Flattens nested class-validator errors into one entry per (field path, failed rule); a field
+ * of the wrong type gets only its type rule ("beam_size must be an integer", not also "must not
+ * be greater than 8").
+ */
 export function fieldProblems(errors: ValidationError[], parent = ''): FieldProblem[] {
   return errors.flatMap((e) => {
     const field = parent ? `${parent}.${e.property}` : e.property;
-    const own = Object.entries(e.constraints ?? {}).map(([rule, message]) => ({
+    const failed = Object.entries(e.constraints ?? {});
+    const typeRules = failed.filter(([rule]) => TYPE_RULES.has(rule));
+    const own = (typeRules.length > 0 ? typeRules : failed).map(([rule, message]) => ({
       field,
       rule,
       message,

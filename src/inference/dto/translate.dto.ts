@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { MAX_BEAM_SIZE, MAX_NEW_TOKENS_CAP } from '../generation-settings';
-import { IsTextInput } from './is-text-input.validator';
+import { IsNotBlank, IsTextInput } from './is-text-input.validator';
 import { EXAMPLE_MODEL } from '../../common/openapi-examples';
 
 export class TranslateRequestDto {
@@ -16,6 +16,7 @@ export class TranslateRequestDto {
   text: string | string[];
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: MAX_BEAM_SIZE,
     example: 1,
@@ -28,6 +29,7 @@ export class TranslateRequestDto {
   beam_size?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: MAX_NEW_TOKENS_CAP,
     example: 64,
@@ -45,6 +47,7 @@ export class TranslateRequestDto {
   })
   @IsOptional()
   @IsString()
+  @Matches(/\S/, { message: 'model must not be empty (leave it out for the default model)' })
   model?: string;
 
   @ApiPropertyOptional({
@@ -75,8 +78,8 @@ export class TranslateResponseDto {
 
 export class PredictRequestDto {
   @ApiProperty({ example: 'hello world', description: 'One English text' })
-  @IsString()
-  @Matches(/\S/, { message: 'text must not be empty' })
+  @IsString({ message: 'text must be a string (one text; /v1/translate takes a list)' })
+  @IsNotBlank()
   text: string;
 }
 

@@ -91,6 +91,10 @@ describe('parseInferenceRequest', () => {
     [{ id: 5, inputs: [tensor(['a'])] }, /"id" must be a string/],
     [{ inputs: [tensor(['a'])], outputs: [{ name: 'logits' }] }, /only output .* "translation"/],
     [
+      { inputs: [tensor(['a'])], outputs: ['translation'] },
+      /"outputs" must be an array of objects, e.g. \[\{"name": "translation"\}\]/,
+    ],
+    [
       { inputs: [tensor(['a'])], parameters: { temperature: 1 } },
       /unknown parameter "temperature"/,
     ],

@@ -1,3 +1,4 @@
+import { hasVisibleText } from '../dto/is-text-input.validator';
 import { MAX_BEAM_SIZE, MAX_NEW_TOKENS_CAP } from '../generation-settings';
 
 /**
@@ -127,17 +128,22 @@ export function parseInferenceRequest(body: unknown): ParsedInference {
     );
   }
   if (texts.length === 0) throw new InferenceRequestError(`input "${V2_INPUT}" holds no text`);
-  const blank = texts.findIndex((t) => typeof t !== 'string' || t.trim() === '');
+  const blank = texts.findIndex((t) => typeof t !== 'string' || !hasVisibleText(t));
   if (blank !== -1) {
     throw new InferenceRequestError(
       `input "${V2_INPUT}" element ${blank} must be a non-empty string`,
     );
   }
   if (outputs !== undefined) {
-    if (!Array.isArray(outputs) || !outputs.every((o) => isObject(o) && o.name === V2_OUTPUT)) {
+    if (!Array.isArray(outputs) || !outputs.every(isObject)) {
+      throw new InferenceRequestError(
+        `"outputs" must be an array of objects, e.g. [{"name": "${V2_OUTPUT}"}]`,
+      );
+    }
+    if (!outputs.every((o) => o.name === V2_OUTPUT)) {
       throw new InferenceRequestError(`the only output this model has is "${V2_OUTPUT}"`);
     }
-    for (const output of outputs as Record<string, unknown>[]) {
+    for (const output of outputs) {
       checkTensorParameters(output.parameters, `output "${V2_OUTPUT}"`);
     }
   }

@@ -44,6 +44,13 @@ export class V2TensorDto {
   @ApiProperty({ example: ['Hello.', 'Good night.'], type: [String] }) data: string[];
 }
 
+export class V2RequestedOutputDto {
+  @ApiProperty({ example: 'translation', description: 'The only output: "translation"' })
+  name: string;
+  @ApiPropertyOptional({ example: {}, description: 'binary_data is not supported' })
+  parameters?: Record<string, unknown>;
+}
+
 export class V2InferenceRequestDto {
   @ApiPropertyOptional({ example: 'req-42', description: 'Echoed in the response' }) id?: string;
   @ApiPropertyOptional({
@@ -53,8 +60,12 @@ export class V2InferenceRequestDto {
   parameters?: Record<string, unknown>;
   @ApiProperty({ type: [V2TensorDto], description: 'Exactly one BYTES tensor named "text"' })
   inputs: V2TensorDto[];
-  @ApiPropertyOptional({ example: [{ name: 'translation' }] })
-  outputs?: { name: string }[];
+  @ApiPropertyOptional({
+    type: [V2RequestedOutputDto],
+    example: [{ name: 'translation' }],
+    description: 'Outputs to return, as objects; leave out for all (there is one)',
+  })
+  outputs?: V2RequestedOutputDto[];
 }
 
 export class V2InferenceResponseDto {
