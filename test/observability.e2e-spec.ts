@@ -155,6 +155,7 @@ describe('observability', () => {
       });
       expect(line[0].input_tokens).toBeGreaterThan(2);
       expect(typeof line[0].output_tokens).toBe('number');
+      expect(line[0].truncated_texts).toBe(res.body.truncated.filter(Boolean).length);
       expect(line[0]).not.toHaveProperty('source');
       expect(line[0]).not.toHaveProperty('translation');
     });

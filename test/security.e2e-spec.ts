@@ -337,6 +337,15 @@ describe('limits and headers', () => {
     expect(res.body.message).toContain('%ZZ');
   });
 
+  it('flags a text whose sentence was longer than the model reads (translator.spec covers which cut)', async () => {
+    // one "sentence" of 900 words (4,500 characters): past the tiny model's 512 positions
+    const res = await request(t.http)
+      .post('/v1/translate')
+      .send({ text: ['word '.repeat(900), 'Hello.'], max_new_tokens: 4 })
+      .expect(200);
+    expect(res.body.truncated[0]).toBe(true);
+  });
+
   it('counts characters as code points: an emoji is one', async () => {
     const limit = t.config.limits.maxCharsPerText;
     await request(t.http)

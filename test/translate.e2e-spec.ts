@@ -32,6 +32,7 @@ describe('translation endpoints (real tiny ONNX model)', () => {
       const res = await translate({ text: 'Hello' }).expect(200);
       expect(res.body).toEqual({
         translations: [expect.any(String)],
+        truncated: [expect.any(Boolean)],
         model: { name: 'tiny', version: '1' },
         latency_ms: expect.any(Number),
       });
@@ -69,11 +70,16 @@ describe('translation endpoints (real tiny ONNX model)', () => {
 
     it('caps generation with max_new_tokens', async () => {
       const long = 'I will go to the market tomorrow morning with my brother and my sister.';
-      const capped = (await translate({ text: long, max_new_tokens: 1 }).expect(200)).body
-        .translations[0];
-      const full = (await translate({ text: long }).expect(200)).body.translations[0];
-      expect(capped.length).toBeLessThanOrEqual(full.length);
+      const cappedBody = (
+        await translate({ text: [long, 'Hello.'], max_new_tokens: 1 }).expect(200)
+      ).body;
+      const capped = cappedBody.translations[0];
+      const full = (await translate({ text: long }).expect(200)).body;
+      expect(capped.length).toBeLessThanOrEqual(full.translations[0].length);
       expect(capped.split(' ').length).toBeLessThanOrEqual(1);
+      // one token cannot hold the sentence and its end: the answer says the output was cut
+      expect(cappedBody.truncated[0]).toBe(true);
+      expect(full.truncated).toEqual([false]);
     });
 
     it('accepts the model name and version it serves', async () => {
@@ -86,6 +92,7 @@ describe('translation endpoints (real tiny ONNX model)', () => {
       const res = await request(t.http).post('/predict').send({ text: 'hello world' }).expect(200);
       expect(res.body).toEqual({
         translation: expect.any(String),
+        truncated: false,
         model_version: '1',
         latency_ms: expect.any(Number),
       });

@@ -12,6 +12,7 @@ const result = (text: string): SegmentTranslation => ({
   inputTokens: 3,
   unknownTokens: 0,
   truncated: false,
+  outputCut: false,
 });
 
 function make(size: string) {

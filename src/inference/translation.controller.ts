@@ -131,6 +131,7 @@ export class TranslationController {
     setServedModelHeaders(res, outcome.model);
     return {
       translations: outcome.translations,
+      truncated: outcome.truncated,
       model: outcome.model,
       latency_ms: outcome.latencyMs,
     };
@@ -160,6 +161,7 @@ export class TranslationController {
     setServedModelHeaders(res, outcome.model);
     return {
       translation: outcome.translations[0],
+      truncated: outcome.truncated[0],
       model_version: outcome.model.version,
       latency_ms: outcome.latencyMs,
     };

@@ -23,6 +23,8 @@ export interface TranslationRequest {
 
 export interface TranslationOutcome {
   translations: string[];
+  /** per text: the source was cut to the model's length, or the output to max_new_tokens */
+  truncated: boolean[];
   model: { name: string; version: string };
   latencyMs: number;
 }
@@ -111,6 +113,7 @@ export class TranslationService {
     const latencyMs = round(performance.now() - started);
     const { results, timings } = outcome;
     const translations = results.map((r) => r.text);
+    const truncated = results.map((r) => r.truncated || r.outputCut);
 
     // from the translator's own tokenization: the texts are not tokenized a second time
     this.drift.observe(
@@ -138,10 +141,16 @@ export class TranslationService {
       output_tokens: results.reduce((n, r) => n + r.ids.length, 0),
       beam_size: generate.beamSize,
       latency_ms: latencyMs,
+      truncated_texts: truncated.filter(Boolean).length,
       source: request.texts,
       translation: translations,
     });
-    return { translations, model: { name: model.name, version: model.version }, latencyMs };
+    return {
+      translations,
+      truncated,
+      model: { name: model.name, version: model.version },
+      latencyMs,
+    };
   }
 
   /**

@@ -102,12 +102,35 @@ describe('Translator', () => {
     expect(results[0].inputTokens).toBe(16);
   });
 
-  it('honours max_new_tokens', async () => {
-    const { results } = await translator.translateSegments(['abc def ghi jkl mno.'], {
-      batchSize: 1,
-      maxNewTokens: 2,
+  it('honours max_new_tokens, and says when the output stopped there', async () => {
+    // uncapped, the fake model ends 'hi.' after 7 tokens and runs the others to the default 12
+    const segments = ['abc def ghi jkl mno.', 'hi.', 'ab cd ef.'];
+    const full = await translator.translateSegments(segments, { batchSize: 3 });
+    const seen = new Set<boolean>();
+    for (const maxNewTokens of [1, 7, 8]) {
+      const { results } = await translator.translateSegments(segments, {
+        batchSize: 3,
+        maxNewTokens,
+      });
+      results.forEach((r, i) => {
+        expect(r.ids.length).toBeLessThanOrEqual(maxNewTokens);
+        // cut exactly when the uncapped output is longer than the cap
+        expect(r.outputCut).toBe(full.results[i].ids.length >= maxNewTokens);
+        expect(r.ids).toEqual(full.results[i].ids.slice(0, maxNewTokens));
+        seen.add(r.outputCut);
+      });
+    }
+    expect([...seen].sort()).toEqual([false, true]); // both cases happened
+    // a sentence the model ended within the budget is not cut
+    expect(full.results.map((r) => r.outputCut)).toEqual(
+      full.results.map((r) => r.ids.length >= 12),
+    );
+    const texts = await translator.translateTexts(['abc def ghi jkl mno. hi.'], {
+      split: true,
+      batchSize: 2,
+      maxNewTokens: 1,
     });
-    expect(results[0].ids.length).toBeLessThanOrEqual(2);
+    expect(texts.results[0].outputCut).toBe(true);
   });
 
   it('releases its sessions on dispose', async () => {

@@ -49,6 +49,8 @@ export interface SegmentTranslation {
   unknownTokens: number;
   /** true when the source was cut to the model's maximum length */
   truncated: boolean;
+  /** true when the output stopped at max_new_tokens before the model ended the sentence */
+  outputCut: boolean;
 }
 
 export interface TextTranslation extends SegmentTranslation {
@@ -138,6 +140,7 @@ export class Translator {
       inputTokens: 0,
       unknownTokens: 0,
       truncated: false,
+      outputCut: false,
     }));
 
     const cached = options.cache?.lookup(segments) ?? [];
@@ -175,6 +178,8 @@ export class Translator {
           inputTokens: encoded[index].ids.length,
           unknownTokens: encoded[index].ids.filter((id) => id === this.tokenizer.unkTokenId).length,
           truncated: encoded[index].truncated,
+          // sequences hold no </s>: one as long as the budget never reached it
+          outputCut: sequences[j].length >= generate.maxNewTokens,
         };
         options.cache?.store(segments[index], results[index]);
       });
@@ -219,6 +224,7 @@ export class Translator {
         unknownTokens: parts.reduce((n, p) => n + p.unknownTokens, 0),
         sourceTokens: parts.reduce((n, p) => n + Math.max(0, p.inputTokens - 1), 0),
         truncated: parts.some((p) => p.truncated),
+        outputCut: parts.some((p) => p.outputCut),
         segments: segments.length,
       };
     });

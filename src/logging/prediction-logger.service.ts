@@ -15,6 +15,8 @@ export interface PredictionRecord {
   output_tokens: number;
   beam_size: number;
   latency_ms: number;
+  /** texts whose source was cut to the model's length or whose output stopped at max_new_tokens */
+  truncated_texts: number;
   /** only with LOG_PREDICTION_TEXT=true: user text can be personal data */
   source?: string[];
   translation?: string[];

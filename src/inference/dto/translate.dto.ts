@@ -72,6 +72,15 @@ export class TranslateResponseDto {
     description: 'One translation per input text, in order',
   })
   translations: string[];
+  @ApiProperty({
+    type: [Boolean],
+    example: [false, false],
+    description:
+      'Per text: true when its translation is incomplete, because a sentence was longer than the ' +
+      'model reads (max_source_tokens in /v1/models/{name}; its end was left out) or its output ' +
+      'reached max_new_tokens before the sentence ended (ask for more, or split the text)',
+  })
+  truncated: boolean[];
   @ApiProperty({ type: ModelRefDto }) model: ModelRefDto;
   @ApiProperty({ example: 12.3 }) latency_ms: number;
 }
@@ -85,6 +94,11 @@ export class PredictRequestDto {
 
 export class PredictResponseDto {
   @ApiProperty({ example: 'नमस्ते दुनिया' }) translation: string;
+  @ApiProperty({
+    example: false,
+    description: 'True when the translation is incomplete (see truncated in /v1/translate)',
+  })
+  truncated: boolean;
   @ApiProperty({ example: EXAMPLE_MODEL.version }) model_version: string;
   @ApiProperty({ example: 11.8 }) latency_ms: number;
 }

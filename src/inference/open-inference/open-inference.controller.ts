@@ -268,10 +268,13 @@ export class OpenInferenceController {
       },
     );
     setServedModelHeaders(res, outcome.model);
+    // V2 parameters are scalars: the count here, which texts in /v1/translate's `truncated`
+    const truncatedTexts = outcome.truncated.filter(Boolean).length;
     return {
       model_name: outcome.model.name,
       model_version: outcome.model.version,
       ...(request.id !== undefined ? { id: request.id } : {}),
+      ...(truncatedTexts > 0 ? { parameters: { truncated_texts: truncatedTexts } } : {}),
       outputs: [
         { name: V2_OUTPUT, datatype: 'BYTES', shape: request.shape, data: outcome.translations },
       ],

@@ -72,6 +72,13 @@ export class V2InferenceResponseDto {
   @ApiProperty({ example: EXAMPLE_MODEL.name }) model_name: string;
   @ApiProperty({ example: EXAMPLE_MODEL.version }) model_version: string;
   @ApiPropertyOptional({ example: 'req-42' }) id?: string;
+  @ApiPropertyOptional({
+    example: { truncated_texts: 1 },
+    description:
+      'Only when some translations are incomplete: truncated_texts counts the texts whose source ' +
+      'was longer than the model reads or whose output reached max_new_tokens',
+  })
+  parameters?: { truncated_texts: number };
   @ApiProperty({
     type: [V2TensorDto],
     example: [{ name: 'translation', datatype: 'BYTES', shape: [2], data: ['नमस्ते।', 'शुभ रात्रि।'] }],
