@@ -329,6 +329,17 @@ describe('model lifecycle: hot reload, rollback, unload, canary', () => {
         expect(runtime.created.length - runtime.released.length).toBe(sessionsBefore);
         expect(growthMb).toBeLessThan(24);
       });
+
+      it('dates the unloaded state from the unload, not from the process start', async () => {
+        const before = new Date().toISOString();
+        const res = await request(t.http)
+          .post('/v1/admin/models/tiny/unload')
+          .set(auth)
+          .expect(200);
+        expect(res.body.state).toBe('unloaded');
+        expect(res.body.since >= before).toBe(true);
+        await request(t.http).post('/v1/admin/models/tiny/load').set(auth).expect(200);
+      });
     });
   });
 

@@ -95,6 +95,25 @@ describe('Translator', () => {
     expect(runtime.decoderRuns).toBe(before);
   });
 
+  it('keeps a sentence without Latin letters as it is, without running the model', async () => {
+    const before = runtime.decoderRuns;
+    const kept = ['12345', '🍕', 'नमस्ते, आप कैसे हैं?', ' 3.14 '];
+    const { results } = await translator.translateSegments(kept, { batchSize: 4 });
+    expect(results.map((r) => r.text)).toEqual(['12345', '🍕', 'नमस्ते, आप कैसे हैं?', '3.14']);
+    expect(results.every((r) => r.ids.length === 0 && !r.outputCut)).toBe(true);
+    // still counted for the drift detector
+    expect(results[1].inputTokens).toBeGreaterThan(1);
+    expect(results[1].unknownTokens).toBeGreaterThan(0);
+    expect(runtime.decoderRuns).toBe(before);
+    // one Latin letter is enough to be translated
+    const mixed = await translator.translateTexts(['12345. Room 12.'], {
+      split: true,
+      batchSize: 2,
+    });
+    expect(mixed.results[0].text.startsWith('12345')).toBe(true);
+    expect(runtime.decoderRuns).toBeGreaterThan(before);
+  });
+
   it('truncates sources longer than the position table, keeping </s> last', async () => {
     const long = 'abcdefghij abcdefghij abcdefghij';
     const { results } = await translator.translateSegments([long], { batchSize: 1 });

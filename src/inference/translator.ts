@@ -39,6 +39,9 @@ export interface TranslateOptions {
   cache?: SegmentCache;
 }
 
+/** Any letter of the Latin script: what an English sentence has at least one of. */
+const HAS_LATIN_LETTER = /\p{Script=Latin}/u;
+
 export interface SegmentTranslation {
   text: string;
   /** generated ids without decoder start and `</s>` */
@@ -152,6 +155,20 @@ export class Translator {
       s.trim() === '' || cached[index] ? { ids: [], truncated: false } : this.encodeSource(s),
     );
     timings.tokenizeMs += performance.now() - t0;
+    // No Latin letter, no English to translate (numbers, emoji, Hindi or another script): the
+    // model would garble or drop it ("12345" -> "1234", an emoji -> ""), so it is kept as it is.
+    encoded.forEach(({ ids, truncated }, index) => {
+      if (ids.length === 0 || HAS_LATIN_LETTER.test(segments[index])) return;
+      results[index] = {
+        text: segments[index].trim(),
+        ids: [],
+        inputTokens: ids.length,
+        unknownTokens: ids.filter((id) => id === this.tokenizer.unkTokenId).length,
+        truncated,
+        outputCut: false,
+      };
+      encoded[index] = { ids: [], truncated };
+    });
     const decode: DecodeFn =
       options.decode ??
       ((batch, generateOptions) => this.generator.generate(batch, generateOptions));

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Request, Response } from 'express';
-import { HttpMetricsMiddleware } from './http-metrics.middleware';
+import { HttpMetricsMiddleware, routeLabel } from './http-metrics.middleware';
 import { ServiceMetrics } from './service-metrics';
 
 describe('HttpMetricsMiddleware', () => {
@@ -43,4 +43,26 @@ describe('HttpMetricsMiddleware', () => {
     // ServiceMetrics counts the request once: a 400 counted when it was sent stays a 400
     expect(metrics.recordClientGone).toHaveBeenCalledWith(req);
   });
+});
+
+describe('routeLabel', () => {
+  const req = (method: string, originalUrl: string, route?: { path: string }) =>
+    ({ method, originalUrl, baseUrl: '', route }) as unknown as Request;
+
+  it('names the matched controller pattern', () => {
+    expect(routeLabel(req('GET', '/v1/models/en-hi', { path: '/v1/models/:name' }))).toBe(
+      '/v1/models/:name',
+    );
+  });
+
+  it('names the prediction route of a POST refused before routing (a bad body)', () => {
+    expect(routeLabel(req('POST', '/v2/models/en-hi/infer'))).toBe('/v2/models/:name/infer');
+  });
+
+  it.each(['GET', 'PUT', 'OPTIONS'])(
+    'labels %s on a prediction path "unmatched": no route serves it',
+    (method) => {
+      expect(routeLabel(req(method, '/v1/translate'))).toBe('unmatched');
+    },
+  );
 });

@@ -1,18 +1,19 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { predictionRouteOf, requestPath } from '../app.routes';
+import { isPredictionRequest, predictionRouteOf, requestPath } from '../app.routes';
 import { CLIENT_CLOSED_STATUS } from '../common/interceptors/timeout.interceptor';
 import { ServiceMetrics } from './service-metrics';
 
 /**
- * The route label: the matched controller pattern, else the prediction route the path belongs to
- * (a body refused before routing), else "unmatched".
+ * The route label: the matched controller pattern, else the prediction route a POST belongs to
+ * (a body refused before routing), else "unmatched" (also another method on a prediction path,
+ * which no route serves).
  */
 export function routeLabel(req: Request): string {
   const pattern = (req.route as { path?: unknown } | undefined)?.path;
   // Middleware-only matches carry a wildcard pattern: no controller route was reached.
   if (typeof pattern === 'string' && !pattern.includes('*')) return `${req.baseUrl}${pattern}`;
-  return predictionRouteOf(requestPath(req)) ?? 'unmatched';
+  return isPredictionRequest(req) ? predictionRouteOf(requestPath(req))! : 'unmatched';
 }
 
 /**

@@ -72,6 +72,8 @@ interface ModelEntry {
   adminLoaded: Set<string>;
   adminUnloaded: Set<string>;
   disabled: boolean;
+  /** when the admin API last unloaded a version or the whole model (the unloaded state's `since`) */
+  unloadedAt?: string;
   /** requests split so far, for the deterministic canary interleaving */
   splitCounter: number;
   /** whether a scan of it has finished (before that it counts as loading) */
@@ -237,7 +239,7 @@ export class ModelService implements OnApplicationShutdown {
           : entry.adminUnloaded.size > 0
             ? `unloaded through the admin API (${quoteList([...entry.adminUnloaded].sort(byVersion))}); no other version is selected by the version policy`
             : 'no version folder is selected by the version policy',
-        since: this.createdAt,
+        since: entry.unloadedAt ?? this.createdAt,
         versions,
       };
     }
@@ -340,6 +342,7 @@ export class ModelService implements OnApplicationShutdown {
         entry.adminLoaded.delete(version);
         entry.adminUnloaded.add(version);
       }
+      entry.unloadedAt = new Date().toISOString();
       await this.reconcile(name);
       return targets.map((h) => h.retire());
     });
