@@ -49,6 +49,7 @@ describe('health and model lifecycle', () => {
           max_new_tokens: 64,
           decoder_start_token_id: 999,
           eos_token_ids: [0],
+          not_applied: [],
         },
         checksums: { verified: true },
         drift_profile: true,

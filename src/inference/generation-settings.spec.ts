@@ -54,6 +54,29 @@ describe('generation settings', () => {
     expect(s.maxSourceTokens).toBe(512);
   });
 
+  it('names the settings of an opus-mt generation_config.json it does not apply', () => {
+    // Helsinki-NLP/opus-mt-en-hi's generation_config.json, as transformers writes it
+    const opus = {
+      bad_words_ids: [[61949]],
+      bos_token_id: 0,
+      decoder_start_token_id: 61949,
+      eos_token_id: 0,
+      forced_eos_token_id: 0,
+      max_length: 512,
+      num_beams: 4,
+      pad_token_id: 61949,
+      renormalize_logits: true,
+    };
+    expect(resolveGenerationSettings(config, opus).ignored).toEqual(['forced_eos_token_id=0']);
+    // neutral values change nothing, so they are not reported
+    expect(
+      resolveGenerationSettings(config, { repetition_penalty: 1, no_repeat_ngram_size: 0 }).ignored,
+    ).toEqual([]);
+    expect(
+      resolveGenerationSettings(config, { no_repeat_ngram_size: 3, do_sample: true }).ignored,
+    ).toEqual(['no_repeat_ngram_size=3', 'do_sample=true']);
+  });
+
   it('falls back to pad as decoder start (Marian convention)', () => {
     const { decoder_start_token_id: _drop, ...noStart } = config;
     expect(resolveGenerationSettings(noStart, undefined).decoderStartTokenId).toBe(61949);

@@ -21,12 +21,39 @@ export interface GenerationSettings {
   numHeads: number;
   headDim: number;
   decoderLayers: number;
+  /** generation_config.json settings that change decoding but are not applied here, as key=value */
+  ignored: string[];
 }
 
 export interface GenerateOptions {
   beamSize: number;
   maxNewTokens: number;
   lengthPenalty: number;
+}
+
+/**
+ * Hugging Face generation settings this decoder does not apply, with the value that leaves
+ * decoding unchanged (a package that sets another value decodes differently here than in
+ * transformers, which the model details and the load log say).
+ */
+const NOT_APPLIED: Record<string, unknown> = {
+  forced_eos_token_id: null,
+  forced_bos_token_id: null,
+  no_repeat_ngram_size: 0,
+  repetition_penalty: 1,
+  min_length: 0,
+  min_new_tokens: null,
+  do_sample: false,
+  num_beam_groups: 1,
+  diversity_penalty: 0,
+  num_return_sequences: 1,
+};
+
+/** The settings of `generation` that NOT_APPLIED lists with another value than its neutral one. */
+export function ignoredGenerationSettings(generation: Record<string, unknown>): string[] {
+  return Object.entries(NOT_APPLIED)
+    .filter(([key, neutral]) => generation[key] !== undefined && generation[key] !== neutral)
+    .map(([key]) => `${key}=${JSON.stringify(generation[key])}`);
 }
 
 const asList = (v: number | number[] | undefined): number[] | undefined =>
@@ -60,6 +87,7 @@ export function resolveGenerationSettings(
     numHeads: config.decoder_attention_heads,
     headDim: config.d_model / config.decoder_attention_heads,
     decoderLayers: config.decoder_layers,
+    ignored: ignoredGenerationSettings(gen),
   };
   if (settings.maxSourceTokens < 2) {
     throw new ModelPackageError('max_position_embeddings is too small to encode any text');

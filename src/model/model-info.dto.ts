@@ -53,6 +53,14 @@ export class GenerationDefaultsDto {
   @ApiProperty({ example: 7999 }) decoder_start_token_id: number;
   @ApiProperty({ type: [Number], example: [0] }) eos_token_ids: number[];
   @ApiProperty({ example: 7999 }) pad_token_id: number;
+  @ApiProperty({
+    type: [String],
+    example: [],
+    description:
+      'generation_config.json settings this decoder does not apply (e.g. forced_eos_token_id=0): ' +
+      'outputs can differ from transformers for such a package',
+  })
+  not_applied: string[];
 }
 
 export class LoadFailureDto {

@@ -620,6 +620,12 @@ export class ModelService implements OnApplicationShutdown {
       if (unlisted.length) {
         this.logger.warn(`files not covered by checksums.sha256: ${unlisted.join(', ')}`);
       }
+      const ignored = model.translator.settings.ignored;
+      if (ignored.length) {
+        this.logger.warn(
+          `model ${name} version ${version}: generation_config.json settings not applied here (outputs can differ from transformers): ${ignored.join(', ')}`,
+        );
+      }
       handle.ready(model);
       this.logger.log(
         `model ${name} version ${version} ready (load ${model.loadMs.toFixed(0)} ms, warm-up ${model.warmupMs.toFixed(0)} ms)`,

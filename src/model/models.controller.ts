@@ -77,6 +77,7 @@ export class ModelsController {
         decoder_start_token_id: s.decoderStartTokenId,
         eos_token_ids: s.eosTokenIds,
         pad_token_id: s.padTokenId,
+        not_applied: s.ignored,
       },
       config: loaded.translator.config,
       generation_config: loaded.translator.generationConfig,

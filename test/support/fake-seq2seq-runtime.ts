@@ -34,6 +34,7 @@ export const fakeGenerationSettings: GenerationSettings = {
   numHeads: 2,
   headDim: 2,
   decoderLayers: 2,
+  ignored: [],
 };
 
 export interface FakeModelSpec {
