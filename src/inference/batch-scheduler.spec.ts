@@ -54,11 +54,11 @@ async function setup(env: Record<string, string> = {}, cacheBytes?: number) {
   const hooks: { onRun?: (runs: number) => void } = {};
   const rowsPerRun: number[] = [];
   const run = decoder.run.bind(decoder);
-  decoder.run = (feeds) => {
+  decoder.run = (feeds, fetches) => {
     decoderRuns++;
     rowsPerRun.push(feeds.input_ids.dims[0]);
     hooks.onRun?.(decoderRuns);
-    return run(feeds);
+    return run(feeds, fetches);
   };
   const metrics = new MetricsSpy();
   const loaded = loadAppConfig({ MAX_BATCH_DELAY_MS: '5', ...env });

@@ -97,6 +97,23 @@ describe('Seq2SeqGenerator', () => {
     expect(sequences.some((s) => s.length > 1)).toBe(true);
   });
 
+  it('fetches the cross-attention cache on the first step only (later steps reuse it)', async () => {
+    const { generator, runtime } = await makeGenerator(spec);
+    for (const beam of [1, 3]) {
+      runtime.decoderFetches.length = 0;
+      await generator.generate(sources, opts(beam, 20));
+      const [first, ...later] = runtime.decoderFetches;
+      expect(first).toBeUndefined(); // the uncached step computes the cross-attention K/V: all of it
+      expect(later.length).toBeGreaterThan(0);
+      for (const fetches of later) {
+        expect(fetches).toContain('logits');
+        expect(fetches).toContain('present.0.decoder.key');
+        expect(fetches!.some((n) => n.includes('.encoder.'))).toBe(false);
+      }
+    }
+    // and the results are still those of cache-free decoding (the test above, with beams below)
+  });
+
   it('never emits the pad token that bad_words_ids bans (its raw logit is the largest)', async () => {
     const { generator } = await makeGenerator(spec);
     const { sequences } = await generator.generate(sources, opts(3, 20));

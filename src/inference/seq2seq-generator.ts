@@ -93,6 +93,12 @@ interface BeamChoice {
  */
 export class Seq2SeqGenerator implements TextGenerator {
   private readonly pastNames: string[];
+  /**
+   * What a cached step needs back: the logits and the grown self-attention cache. The
+   * cross-attention K/V it would also return are the first step's, kept already; not fetching
+   * them saves their copy on every step (about a fifth of a step's time on version 7).
+   */
+  private readonly cachedStepFetches: string[];
   private readonly singleBanned: Set<number>;
   private readonly sequenceBans: number[][];
   private readonly eos: Set<number>;
@@ -114,6 +120,7 @@ export class Seq2SeqGenerator implements TextGenerator {
     if (this.pastNames.length === 0) {
       throw new ModelPackageError('decoder_model_merged.onnx declares no past_key_values inputs');
     }
+    this.cachedStepFetches = decoder.outputNames.filter((n) => !n.includes('.encoder.'));
     this.singleBanned = new Set(
       settings.badWordsIds.filter((w) => w.length === 1).map((w) => w[0]),
     );
@@ -194,7 +201,7 @@ export class Seq2SeqGenerator implements TextGenerator {
     if (this.decoder.inputNames.includes('use_cache_branch')) {
       feeds.use_cache_branch = tensor('bool', Uint8Array.of(state.cache ? 1 : 0), [1]);
     }
-    const out = await this.decoder.run(feeds);
+    const out = await this.decoder.run(feeds, state.cache ? this.cachedStepFetches : undefined);
     const cache: TensorMap = {};
     for (const name of this.pastNames) {
       // Cross-attention K/V are computed once on the first step; later "present" values for

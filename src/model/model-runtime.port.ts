@@ -32,7 +32,11 @@ export interface SessionOptions {
 export interface RuntimeSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  run(feeds: TensorMap): Promise<TensorMap>;
+  /**
+   * Runs the graph. With `fetches`, only those outputs are returned (and the runtime need not
+   * copy out the others): the decoder's cached steps skip the cross-attention K/V it passes through.
+   */
+  run(feeds: TensorMap, fetches?: readonly string[]): Promise<TensorMap>;
   release(): Promise<void>;
 }
 

@@ -44,12 +44,14 @@ class OnnxRuntimeSession implements RuntimeSession {
     return this.session.outputNames;
   }
 
-  async run(feeds: TensorMap): Promise<TensorMap> {
+  async run(feeds: TensorMap, fetches?: readonly string[]): Promise<TensorMap> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
       ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
     }
-    const outputs = await this.session.run(ortFeeds);
+    const outputs = await (fetches
+      ? this.session.run(ortFeeds, [...fetches])
+      : this.session.run(ortFeeds));
     const result: TensorMap = {};
     for (const [name, t] of Object.entries(outputs)) {
       result[name] = fromOrt(name, t);

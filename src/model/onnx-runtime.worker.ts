@@ -50,7 +50,7 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
     }
     case 'run': {
       const feeds = decodeTensors(request.feeds);
-      const outputs = await session(request.sessionId).run(feeds);
+      const outputs = await session(request.sessionId).run(feeds, request.fetches);
       const encodedOutputs = encodeTensors(outputs);
       return {
         id: request.id,

@@ -14,7 +14,14 @@ export interface WireTensor {
 
 export type WorkerRequest =
   | { id: number; op: 'create'; modelPath: string; options: SessionOptions }
-  | { id: number; op: 'run'; sessionId: number; feeds: WireTensor[]; transfer: ArrayBuffer[] }
+  | {
+      id: number;
+      op: 'run';
+      sessionId: number;
+      feeds: WireTensor[];
+      transfer: ArrayBuffer[];
+      fetches?: string[];
+    }
   | { id: number; op: 'release'; sessionId: number }
   | {
       id: number;

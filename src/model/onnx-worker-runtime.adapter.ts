@@ -105,10 +105,17 @@ export class OnnxWorkerRuntime implements ModelRuntime {
     await this.worker.terminate();
   }
 
-  async run(sessionId: number, feeds: TensorMap): Promise<TensorMap> {
+  async run(sessionId: number, feeds: TensorMap, fetches?: readonly string[]): Promise<TensorMap> {
     const { tensors, transfer } = encodeTensors(feeds);
     const reply = await this.request(
-      { id: this.nextId++, op: 'run', sessionId, feeds: tensors, transfer },
+      {
+        id: this.nextId++,
+        op: 'run',
+        sessionId,
+        feeds: tensors,
+        transfer,
+        ...(fetches ? { fetches: [...fetches] } : {}),
+      },
       transfer,
       feeds,
     );
@@ -241,8 +248,8 @@ class WorkerSession implements RuntimeSession {
     readonly outputNames: readonly string[],
   ) {}
 
-  run(feeds: TensorMap): Promise<TensorMap> {
-    return this.runtime.run(this.sessionId, feeds);
+  run(feeds: TensorMap, fetches?: readonly string[]): Promise<TensorMap> {
+    return this.runtime.run(this.sessionId, feeds, fetches);
   }
 
   release(): Promise<void> {

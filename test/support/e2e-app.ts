@@ -152,7 +152,7 @@ export class ReleaseTrackingRuntime implements ModelRuntime {
     return {
       inputNames: session.inputNames,
       outputNames: session.outputNames,
-      run: (feeds: Parameters<typeof session.run>[0]) => session.run(feeds),
+      run: (...run: Parameters<typeof session.run>) => session.run(...run),
       release: async () => {
         await session.release();
         this.released.push({ path: args[0], at: Date.now() });

@@ -78,6 +78,8 @@ export class FakeSeq2SeqRuntime implements ModelRuntime {
   decoderRuns = 0;
   /** batch rows of each decoder run, for asserting that finished rows leave the batch */
   readonly decoderRows: number[] = [];
+  /** the outputs each decoder run asked for (undefined: all of them) */
+  readonly decoderFetches: (readonly string[] | undefined)[] = [];
 
   constructor(private readonly spec: FakeModelSpec) {}
 
@@ -132,8 +134,9 @@ export class FakeSeq2SeqRuntime implements ModelRuntime {
       ],
       outputNames: ['logits', ...pastNames.map((n) => n.replace('past_key_values', 'present'))],
       release,
-      run: (feeds: TensorMap) => {
+      run: (feeds: TensorMap, fetches?: readonly string[]) => {
         this.decoderRuns++;
+        this.decoderFetches.push(fetches);
         const ids = feeds.input_ids as RuntimeTensor<'int64'>;
         const mask = feeds.encoder_attention_mask as RuntimeTensor<'int64'>;
         const hidden = feeds.encoder_hidden_states as RuntimeTensor<'float32'>;
@@ -208,7 +211,11 @@ export class FakeSeq2SeqRuntime implements ModelRuntime {
               : tensor('float32', crossPresent, [rows, heads, srcLen, headDim]);
           }
         }
-        return Promise.resolve(out);
+        if (!fetches) return Promise.resolve(out);
+        // as onnxruntime does: only what was asked for, and an unknown name is an error
+        const unknown = fetches.find((n) => !(n in out));
+        if (unknown) return Promise.reject(new Error(`no output named ${unknown}`));
+        return Promise.resolve(Object.fromEntries(fetches.map((n) => [n, out[n]])));
       },
     };
   }

@@ -26,7 +26,7 @@ export class FaultyRuntime implements ModelRuntime {
       inputNames: session.inputNames,
       outputNames: session.outputNames,
       release: () => session.release(),
-      run: (feeds: TensorMap) => {
+      run: (feeds: TensorMap, fetches?: readonly string[]) => {
         const ids = feeds.input_ids as RuntimeTensor<'int64'>;
         const poisoned =
           this.poisonId !== undefined && ids.data.some((id) => id === BigInt(this.poisonId!));
@@ -36,7 +36,7 @@ export class FaultyRuntime implements ModelRuntime {
             new Error('ORT run failed: /opt/onnxruntime/lib/libonnxruntime.so: bad allocation'),
           );
         }
-        return session.run(feeds);
+        return session.run(feeds, fetches);
       },
     };
     return faulty;

@@ -21,10 +21,10 @@ export class SlowDecoderRuntime implements ModelRuntime {
       inputNames: session.inputNames,
       outputNames: session.outputNames,
       release: () => session.release(),
-      run: async (feeds: TensorMap) => {
+      run: async (feeds: TensorMap, fetches?: readonly string[]) => {
         this.decoderRuns++;
         if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
-        return session.run(feeds);
+        return session.run(feeds, fetches);
       },
     };
     return slow;
