@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Soak test: node bench/soak.mjs [--duration=600] [--warmup=60] [--concurrency=16]
-//   [--model-dir=models --model-name=en-hi] [--rss-tolerance=0.10] [--write]
+//   [--model-dir=models --model-name=en-hi] [--rss-tolerance=0.10] [--rss-window=60] [--write]
 // Starts the built service (dist/main.js) on a free loopback port, drives it with a closed-loop
 // keep-alive client for --duration seconds (1–3 sentences per request from bench/sentences.txt,
 // greedy with every 8th request beam 4, plus every 20th request a bad one that must get 400),
 // samples the server's RSS every 5 s and checks:
 //   - zero errors: every good request 200 with one translation per text, every bad one 400;
-//   - flat memory: RSS at the end within --rss-tolerance of RSS right after the warm-up
-//     (the first --warmup seconds, which are driven like the rest but not judged).
+//   - flat memory: the median RSS of the last --rss-window seconds within --rss-tolerance of the
+//     median of the first --rss-window seconds after the warm-up (the first --warmup seconds, which
+//     are driven like the rest but not judged). Medians, because single samples of a busy server's
+//     RSS swing by 10-15 % as the allocator takes and returns memory; a leak moves the median.
 // Prints a JSON report on stdout; --write also puts it into the "Soak" section of BENCHMARKS.md.
 // Exit code 0 when both checks pass. Needs `npm run build` first.
 import { spawn } from 'node:child_process';
@@ -28,6 +30,7 @@ const CONCURRENCY = Number(arg('concurrency', 16));
 const MODEL_DIR = path.resolve(ROOT, arg('model-dir', 'models'));
 const MODEL_NAME = arg('model-name', 'en-hi');
 const RSS_TOLERANCE = Number(arg('rss-tolerance', 0.1));
+const RSS_WINDOW_S = Number(arg('rss-window', Math.min(60, (DURATION_S - WARMUP_S) / 4)));
 const SAMPLE_MS = Number(arg('sample-ms', 5000));
 const WRITE = process.argv.includes('--write');
 /** what else ran on the machine meanwhile, for the report (e.g. --note="a training job shared the cores") */
@@ -70,6 +73,17 @@ function rssMiB(pid) {
 
 const percentile = (sorted, p) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+
+/** Median RSS of the samples taken from `fromS` to `toS` seconds (NaN when none was). */
+function medianRss(samples, fromS, toS) {
+  const v = samples
+    .filter((s) => s.t >= fromS && s.t <= toS && Number.isFinite(s.rssMiB))
+    .map((s) => s.rssMiB)
+    .sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
 
 async function main() {
   const port = await freePort();
@@ -174,9 +188,10 @@ async function main() {
   child.kill('SIGTERM');
   const exit = await new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
 
-  // RSS right after the warm-up: the first sample at or after it.
-  const warm = samples.find((s) => s.t >= WARMUP_S) ?? samples.at(-1);
-  const growth = endRss / warm.rssMiB - 1;
+  const afterWarmup = medianRss(samples, WARMUP_S, WARMUP_S + RSS_WINDOW_S);
+  const atEnd = medianRss(samples, wallS - RSS_WINDOW_S, Infinity);
+  const growth = atEnd / afterWarmup - 1;
+  const round1 = (x) => Math.round(x * 10) / 10;
   const lat = stats.latencies.sort((a, b) => a - b);
   const report = {
     date: new Date().toISOString(),
@@ -199,10 +214,13 @@ async function main() {
     },
     rssMiB: {
       start: samples[0].rssMiB,
-      afterWarmup: warm.rssMiB,
-      end: Math.round(endRss * 10) / 10,
+      // medians over the first and the last RSS_WINDOW_S seconds judged
+      windowS: RSS_WINDOW_S,
+      afterWarmup: round1(afterWarmup),
+      end: round1(atEnd),
+      lastSample: round1(endRss),
       max: Math.max(...samples.map((s) => s.rssMiB)),
-      growthAfterWarmupPct: Math.round(growth * 1000) / 10,
+      growthAfterWarmupPct: round1(growth * 100),
     },
     rssSamples: samples,
     serverExit: exit,
@@ -247,6 +265,9 @@ sentences from \`bench/sentences.txt\`, greedy with every 8th beam 4; every 20th
 | requests | errors | bad requests → 400 | sentences/s | p50 ms | p95 ms | p99 ms | max ms | RSS after warm-up MiB | RSS at end MiB | growth | max RSS MiB | verdict |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|
 | ${r.requests} | ${r.errors} | ${r.badRequestsAnswered400} | ${r.sentencesPerS} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.rssMiB.afterWarmup} | ${r.rssMiB.end} | ${r.rssMiB.growthAfterWarmupPct} % | ${r.rssMiB.max} | ${r.pass ? `**pass** (0 errors, end RSS within ${Math.round(RSS_TOLERANCE * 100)} % of after warm-up)` : '**fail**'} |
+
+RSS after warm-up and at end are the medians of the samples (every ${SAMPLE_MS / 1000} s) in the first ${r.rssMiB.windowS} s after the warm-up
+and in the last ${r.rssMiB.windowS} s; single samples swing by 10–15 % as the allocator takes and returns memory, a leak moves the median.
 
 RSS over time (MiB): ${curve}
 
