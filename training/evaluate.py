@@ -17,7 +17,7 @@ from .export import load_checkpoint, round_weights_to_float16, stores_float16_we
 from .model import count_parameters
 from .parity import onnx_logit_parity
 from .paths import REPO_ROOT
-from .scoring import corpus_bleu, corpus_chrf
+from .scoring import corpus_bleu, corpus_chrf, number_fidelity
 from .train import dev_subset, translate_ids
 
 TRANSLATE_CLI = REPO_ROOT / "dist" / "cli" / "translate-file.js"
@@ -80,6 +80,8 @@ def evaluate(args) -> dict:
         key = "greedy" if beam == 1 else f"beam{beam}"
         entry = score(hyps, hi)
         entry["seconds"] = round(seconds, 1)
+        # a translation with a wrong number misleads more than chrF's one or two characters say
+        entry["numbers"] = number_fidelity(en, hyps)
         by_source = defaultdict(lambda: ([], []))
         for h, r, t in zip(hyps, hi, tags):
             by_source[t][0].append(h)

@@ -134,6 +134,18 @@ def _weights_row(weights_dtype: str) -> str:
     return ""
 
 
+def _numbers_note(dev: dict) -> str:
+    numbers = dev.get("greedy", {}).get("numbers")
+    if not numbers or not numbers["lines"]:
+        return ""
+    beam = dev.get("beam4", {}).get("numbers")
+    beam_part = f" (beam 4: {beam['same']})" if beam else ""
+    share = 100 * numbers["same"] / numbers["lines"]
+    return (f"- Numbers are not copied reliably: of the {numbers['lines']} dev lines whose source holds a number, the greedy "
+            f"output holds\n  exactly the same numbers in {numbers['same']}{beam_part}, {share:.0f} %; the others drop, "
+            "change or repeat digits. Check the numbers\n  of a translation against its source.\n")
+
+
 def model_card(name: str, version: str, config: dict, generation: dict, metrics: dict,
                weights_dtype: str = "float32") -> str:
     dev = metrics.get("dev", {})
@@ -213,6 +225,7 @@ greedy outputs, max |Δlogit| {parity.get('max_abs_logit_diff', float('nan')):.1
   above: only some are recognisable as the same meaning), long sentences, rare words and names. Software UI strings,
   which dominate the data, fare best.
 - Strong domain skew: Bible verses and software UI strings dominate the data, so outputs may sound archaic or UI-like.
-- English input only; other scripts are out of distribution (the service's drift detector reports them).
-- Not evaluated on the standard public test sets here; scores above are on the dev split only.
+- English input only; other scripts are out of distribution (the service's drift detector reports them, and it keeps a
+  sentence without a Latin letter as it is).
+{_numbers_note(dev)}- Not evaluated on the standard public test sets here; scores above are on the dev split only.
 """

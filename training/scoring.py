@@ -86,3 +86,22 @@ def corpus_chrf(hypotheses: list[str], references: list[str], char_order: int = 
         return 0.0
     factor = beta ** 2
     return 100.0 * (1 + factor) * prec * rec / (factor * prec + rec)
+
+
+# Devanagari digits (०-९) are the same numbers as 0-9: Hindi text uses both.
+_DEVANAGARI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
+# a number: digits with thousands separators and a decimal part ("25,000", "3.14"); "25,000" == "25000"
+_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+def numbers_in(text: str) -> list[str]:
+    """The numbers of a text, in either digit script, without thousands separators, sorted."""
+    return sorted(n.replace(",", "") for n in _NUMBER.findall(text.translate(_DEVANAGARI_DIGITS)))
+
+
+def number_fidelity(sources: list[str], hyps: list[str]) -> dict:
+    """Of the source lines that hold a number, how many translations hold exactly the same numbers."""
+    pairs = [(numbers_in(s), numbers_in(h)) for s, h in zip(sources, hyps)]
+    with_numbers = [(s, h) for s, h in pairs if s]
+    same = sum(1 for s, h in with_numbers if s == h)
+    return {"lines": len(with_numbers), "same": same}

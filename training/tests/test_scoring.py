@@ -42,3 +42,16 @@ def test_bleu_identity_zero_and_brevity():
     short = corpus_bleu(["the cat sat on the mat"], ["the cat sat on the mat today"])
     assert short < full
     assert short == pytest.approx(100 * 2.718281828459045 ** (1 - 7 / 6), rel=1e-9)  # precision 1, BP only
+
+
+def test_number_fidelity_counts_lines_whose_numbers_survive_in_either_digit_script():
+    from training.scoring import number_fidelity, numbers_in
+
+    assert numbers_in("I was born on June 4, 1974.") == ["1974", "4"]
+    # Devanagari digits and thousands separators name the same numbers
+    assert numbers_in("मैं ४ जून, १९७४ को पैदा हुआ था।") == ["1974", "4"]
+    assert numbers_in("a fine of 25,000 dollars; pi is 3.14") == ["25000", "3.14"]
+    sources = ["I was born on June 4, 1974.", "Call 9876543210 now.", "No numbers here.", "Room 12."]
+    hyps = ["मैं ४ जून, १९७४ को पैदा हुआ था।", "कॉल 98732 अब 6.42", "कोई संख्या नहीं 7", "कमरा"]
+    # the third line has no number in its source: not counted, whatever its translation holds
+    assert number_fidelity(sources, hyps) == {"lines": 3, "same": 1}
