@@ -31,6 +31,13 @@ const MODEL_DIR = path.resolve(ROOT, arg('model-dir', 'models'));
 const MODEL_NAME = arg('model-name', 'en-hi');
 const RSS_TOLERANCE = Number(arg('rss-tolerance', 0.1));
 const RSS_WINDOW_S = Number(arg('rss-window', Math.min(60, (DURATION_S - WARMUP_S) / 4)));
+if (!(RSS_WINDOW_S > 0 && 2 * RSS_WINDOW_S <= DURATION_S - WARMUP_S)) {
+  // overlapping windows would compare the same samples and always pass
+  console.error(
+    `--rss-window=${RSS_WINDOW_S}: two windows must fit in the ${DURATION_S - WARMUP_S} s after the warm-up`,
+  );
+  process.exit(2);
+}
 const SAMPLE_MS = Number(arg('sample-ms', 5000));
 const WRITE = process.argv.includes('--write');
 /** what else ran on the machine meanwhile, for the report (e.g. --note="a training job shared the cores") */

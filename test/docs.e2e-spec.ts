@@ -118,6 +118,21 @@ describe('OpenAPI docs', () => {
         expect({ where, has401: statuses.includes('401') }).toEqual({ where, has401: !open });
       }
     }
+    // a 500 outside the prediction routes is `internal`; the drain's 503 is on all but the probes
+    const examplesOf = (route: string, method: string, status: string) =>
+      Object.values(
+        spec.paths[route][method].responses[status].content!['application/json'].examples!,
+      ).map(({ value }) => value.reason);
+    expect(examplesOf('/v1/models', 'get', '500')).toEqual(['internal']);
+    expect(examplesOf('/v1/translate', 'post', '500')).toEqual(['inference_failed', 'internal']);
+    expect(examplesOf('/v1/models', 'get', '503')).toEqual(['shutting_down']);
+    expect(examplesOf('/v1/translate', 'post', '503')).toContain('shutting_down');
+    // the probes keep terminus's own 503 (its report, also when draining)
+    for (const probe of ['/health/live', '/health/ready']) {
+      expect(spec.paths[probe].get.responses['503']).toMatchObject({
+        description: 'The Health Check is not successful',
+      });
+    }
     // the Open Inference routes' errors are {"error": "..."}
     const v2Deadline = spec.paths['/v2/models/{name}/infer'].post.responses['504'].content![
       'application/json'

@@ -30,7 +30,14 @@ describe('LOG_FILES=false: logs on stdout only (as in the Kubernetes manifest)',
       'POST',
       '/v1/translate',
       { text: 'Hello.' },
-      { headers: { 'x-request-id': 'stdout-1' } },
+      {
+        headers: {
+          'x-request-id': 'stdout-1',
+          authorization: 'Bearer secret-one',
+          'x-api-key': 'secret-two',
+          'proxy-authorization': 'Basic secret-three',
+        },
+      },
     );
     expect(answer.status).toBe(200);
     const mine = (event: (l: Record<string, unknown>) => boolean) =>
@@ -50,5 +57,10 @@ describe('LOG_FILES=false: logs on stdout only (as in the Kubernetes manifest)',
       res: { statusCode: 200 },
     });
     expect(readdirSync(logDir)).toEqual([]);
+    // credentials stay out of the log, whichever header carried them
+    expect(service!.output()).not.toMatch(/secret-(one|two|three)/);
+    expect(mine((l) => 'res' in l)).toMatchObject({
+      req: { headers: { authorization: '[Redacted]', 'x-api-key': '[Redacted]' } },
+    });
   });
 });

@@ -309,7 +309,7 @@ describe('limits and headers', () => {
         .expect(400);
       expect(res.body).toMatchObject({
         reason: 'validation_failed',
-        message: `the request body must be a JSON object, e.g. {"text": "Hello"}, not ${kind}`,
+        message: `the request body must be a JSON object, not ${kind}`,
         details: [{ field: 'body', rule: 'isObject' }],
       });
     },
@@ -335,15 +335,6 @@ describe('limits and headers', () => {
       details: [{ field: 'path', rule: 'uriEncoding' }],
     });
     expect(res.body.message).toContain('%ZZ');
-  });
-
-  it('flags a text whose sentence was longer than the model reads (translator.spec covers which cut)', async () => {
-    // one "sentence" of 900 words (4,500 characters): past the tiny model's 512 positions
-    const res = await request(t.http)
-      .post('/v1/translate')
-      .send({ text: ['word '.repeat(900), 'Hello.'], max_new_tokens: 4 })
-      .expect(200);
-    expect(res.body.truncated[0]).toBe(true);
   });
 
   it('counts characters as code points: an emoji is one', async () => {
@@ -452,5 +443,34 @@ describe('error bodies', () => {
     } finally {
       await t.app.close();
     }
+  });
+});
+
+describe('incomplete translations', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(() => t.app.close());
+
+  it('flags a text whose sentence was longer than the model reads, on every route', async () => {
+    // one "sentence" of 900 words (4,500 characters): past the tiny model's 512 positions; its
+    // output (49 tokens) ends well within max_new_tokens, so only the source cut can flag it
+    const long = 'word '.repeat(900);
+    const res = await request(t.http)
+      .post('/v1/translate')
+      .send({ text: [long, 'Hello.'], max_new_tokens: 512 })
+      .expect(200);
+    expect(res.body.truncated).toEqual([true, false]);
+    const predict = await request(t.http).post('/predict').send({ text: long }).expect(200);
+    expect(predict.body.truncated).toBe(true);
+    const v2 = await request(t.http)
+      .post('/v2/models/tiny/infer')
+      .send({
+        parameters: { max_new_tokens: 512 },
+        inputs: [{ name: 'text', datatype: 'BYTES', shape: [2], data: [long, 'Hello.'] }],
+      })
+      .expect(200);
+    expect(v2.body.parameters).toEqual({ truncated_texts: 1 });
   });
 });

@@ -138,6 +138,15 @@ export const ERROR_RESPONSES = {
           'model "en-hi" is not ready (failed): checksum mismatch for onnx/encoder_model.onnx: expected 9f86…, got 2c26…',
         ),
       },
+      shuttingDown: {
+        summary: 'This instance is draining (retry on another)',
+        value: body(
+          503,
+          'Service Unavailable',
+          'shutting_down',
+          'this instance is shutting down and takes no new requests; retry on another',
+        ),
+      },
       queueFull: {
         summary: 'Inference queue full',
         value: body(
@@ -222,11 +231,45 @@ export const ERROR_RESPONSES = {
     examples: {
       internal: {
         summary: 'Server fault',
+        value: body(500, 'Internal Server Error', 'internal', 'internal server error'),
+      },
+    },
+  },
+  predictionInternal: {
+    type: ErrorResponseDto,
+    description:
+      'A server fault, logged with its stack under the request id; bad input never leads here',
+    examples: {
+      inference: {
+        summary: 'The model failed on this request',
         value: body(
           500,
           'Internal Server Error',
           'inference_failed',
           `inference failed for this request (request id ${REQUEST_ID}); the error is logged`,
+        ),
+      },
+      internal: {
+        summary: 'Another server fault',
+        value: body(500, 'Internal Server Error', 'internal', 'internal server error'),
+      },
+    },
+  },
+  shuttingDown: {
+    type: ErrorResponseDto,
+    description:
+      'The instance got SIGTERM and is draining (sent with Connection: close); retry on another replica',
+    headers: {
+      'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer', example: 1 } },
+    },
+    examples: {
+      shuttingDown: {
+        summary: 'Draining',
+        value: body(
+          503,
+          'Service Unavailable',
+          'shutting_down',
+          'this instance is shutting down and takes no new requests; retry on another',
         ),
       },
     },

@@ -45,8 +45,9 @@ function accessOf(op: OperationObject): 'api' | 'probe' | 'token' {
 /**
  * Adds the errors that come from the layers around the controllers to every operation they can
  * happen on, where the controller did not document them itself: 400/413/415 from the JSON body
- * parser on POSTs, 401 from the token guards, 429 from the rate limits (API routes), 503/504 on
- * predictions, and 500 anywhere.
+ * parser on POSTs, 401 from the token guards, 429 from the rate limits (API routes), 503 from the
+ * drain (not on probes), 503/504 on predictions, and 500 anywhere. What the HTTP server answers
+ * before any route (408, 414, 431) is in the README's error table, not on each route.
  */
 export function withCommonErrors(document: OpenAPIObject): OpenAPIObject {
   for (const [path, item] of Object.entries(document.paths)) {
@@ -65,11 +66,14 @@ export function withCommonErrors(document: OpenAPIObject): OpenAPIObject {
       }
       if (access !== 'probe') add('401', ERROR_RESPONSES.unauthorized);
       if (access === 'api') add('429', ERROR_RESPONSES.rateLimited);
-      if (method === 'post' && PREDICTION_PATHS.has(path)) {
+      const prediction = method === 'post' && PREDICTION_PATHS.has(path);
+      if (prediction) {
         add('503', ERROR_RESPONSES.notReady);
         add('504', ERROR_RESPONSES.deadline);
       }
-      add('500', ERROR_RESPONSES.internal);
+      // the drain answers every route but the probes (their 503 is terminus's report)
+      if (access !== 'probe') add('503', ERROR_RESPONSES.shuttingDown);
+      add('500', prediction ? ERROR_RESPONSES.predictionInternal : ERROR_RESPONSES.internal);
     }
   }
   return document;

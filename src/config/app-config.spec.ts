@@ -91,6 +91,9 @@ describe('loadAppConfig', () => {
     [{ METRICS_TOKEN: '' }, 'METRICS_TOKEN=<secret, 0 characters>: is blank'],
     [{ REQUEST_TIMEOUT_MS: '2147483648' }, 'REQUEST_TIMEOUT_MS="2147483648"'],
     [{ LOG_FILES: 'false', LOG_STDOUT: 'false' }, 'LOG_FILES="false": with LOG_STDOUT=false'],
+    // kept as it is by the translator: the warm-up would not run the model
+    [{ WARMUP_TEXT: '12345' }, 'WARMUP_TEXT="12345": needs English (a Latin letter)'],
+    [{ WARMUP_TEXT: 'नमस्ते' }, 'needs English (a Latin letter)'],
   ])('refuses settings that would defeat their purpose: %j', (env, message) => {
     expect(() => loadAppConfig(env)).toThrow(InvalidConfigError);
     expect(() => loadAppConfig(env)).toThrow(message);

@@ -57,7 +57,14 @@ export class EnvDto {
   /** Let idle onnxruntime threads busy-wait; off because spinning starves the HTTP thread. */
   @Transform(toBoolean) @IsBoolean() ORT_ALLOW_SPINNING = false;
   @Transform(toBoolean) @IsBoolean() REQUIRE_CHECKSUMS = true;
-  @IsString() @IsNotEmpty() WARMUP_TEXT = 'Hello world.';
+  // The translator keeps a sentence without a Latin letter as it is: such a warm-up (and the
+  // runtime health check, which translates it too) would never run the model.
+  @IsString()
+  @IsNotEmpty()
+  @Matches(/\p{Script=Latin}/u, {
+    message: 'needs English (a Latin letter): a text without one is not sent to the model',
+  })
+  WARMUP_TEXT = 'Hello world.';
   /**
    * Which version folders of each model are loaded when the model folder has no
    * version_policy.json: `latest:N`, `all` or `specific:1,3`.
@@ -145,6 +152,6 @@ export class EnvDto {
   @Type(() => Number) @IsInt() @Min(64) HEALTH_MAX_HEAP_MB = 4096;
 
   @Type(() => Number) @IsInt() @Min(10) @Max(1000000) DRIFT_WINDOW_SIZE = 500;
-  @Type(() => Number) @IsInt() @Min(1) DRIFT_MIN_SAMPLES = 50;
+  @Type(() => Number) @IsInt() @Min(1) DRIFT_MIN_SAMPLES = 200;
   @Type(() => Number) @IsNumber() @Min(0) DRIFT_THRESHOLD = 0.2;
 }

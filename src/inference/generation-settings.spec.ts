@@ -75,6 +75,17 @@ describe('generation settings', () => {
     expect(
       resolveGenerationSettings(config, { no_repeat_ngram_size: 3, do_sample: true }).ignored,
     ).toEqual(['no_repeat_ngram_size=3', 'do_sample=true']);
+    // older exports keep them in config.json, without a generation_config.json
+    expect(
+      resolveGenerationSettings({ ...config, forced_eos_token_id: 0 }, undefined).ignored,
+    ).toEqual(['forced_eos_token_id=0']);
+    // and generation_config.json has the last word
+    expect(
+      resolveGenerationSettings(
+        { ...config, forced_eos_token_id: 0 },
+        { forced_eos_token_id: null },
+      ).ignored,
+    ).toEqual([]);
   });
 
   it('falls back to pad as decoder start (Marian convention)', () => {

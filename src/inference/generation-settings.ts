@@ -87,7 +87,8 @@ export function resolveGenerationSettings(
     numHeads: config.decoder_attention_heads,
     headDim: config.d_model / config.decoder_attention_heads,
     decoderLayers: config.decoder_layers,
-    ignored: ignoredGenerationSettings(gen),
+    // generation_config.json overrides config.json, where older exports keep these settings
+    ignored: ignoredGenerationSettings({ ...(config as Record<string, unknown>), ...gen }),
   };
   if (settings.maxSourceTokens < 2) {
     throw new ModelPackageError('max_position_embeddings is too small to encode any text');

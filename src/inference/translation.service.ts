@@ -115,14 +115,20 @@ export class TranslationService {
     const translations = results.map((r) => r.text);
     const truncated = results.map((r) => r.truncated || r.outputCut);
 
-    // from the translator's own tokenization: the texts are not tokenized a second time
+    // One sample per sentence, as the model reads them (and as the profile's training lines
+    // mostly are): a client sending paragraphs is not drift. From the translator's own
+    // tokenization: the texts are not tokenized a second time.
     this.drift.observe(
       model,
-      results.map((r, i) => ({
-        tokenLength: r.sourceTokens,
-        unknownTokens: r.unknownTokens,
-        nonLatinShare: nonLatinShare(request.texts[i]),
-      })),
+      results.flatMap((r, i) =>
+        r.sentenceTokens
+          .map((t, j) => ({
+            tokenLength: t.sourceTokens,
+            unknownTokens: t.unknownTokens,
+            nonLatinShare: nonLatinShare(sentences[i].sentences[j]),
+          }))
+          .filter((f) => f.tokenLength > 0),
+      ),
     );
     this.metrics.recordTranslation({
       latencyMs,

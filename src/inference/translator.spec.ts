@@ -101,6 +101,10 @@ describe('Translator', () => {
     const { results } = await translator.translateSegments(kept, { batchSize: 4 });
     expect(results.map((r) => r.text)).toEqual(['12345', '🍕', 'नमस्ते, आप कैसे हैं?', '3.14']);
     expect(results.every((r) => r.ids.length === 0 && !r.outputCut)).toBe(true);
+    // returned whole however long (past the 16 positions here): nothing of it was cut
+    const long = '१२३ '.repeat(40).trim();
+    const whole = await translator.translateSegments([long], { batchSize: 1 });
+    expect(whole.results[0]).toMatchObject({ text: long, truncated: false });
     // still counted for the drift detector
     expect(results[1].inputTokens).toBeGreaterThan(1);
     expect(results[1].unknownTokens).toBeGreaterThan(0);

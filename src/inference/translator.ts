@@ -58,6 +58,8 @@ export interface SegmentTranslation {
 
 export interface TextTranslation extends SegmentTranslation {
   segments: number;
+  /** per sentence, in order: source tokens without `</s>` and how many are unknown (drift) */
+  sentenceTokens: { sourceTokens: number; unknownTokens: number }[];
   /** source tokens without the `</s>` of each sentence (what the drift detector measures) */
   sourceTokens: number;
 }
@@ -157,17 +159,19 @@ export class Translator {
     timings.tokenizeMs += performance.now() - t0;
     // No Latin letter, no English to translate (numbers, emoji, Hindi or another script): the
     // model would garble or drop it ("12345" -> "1234", an emoji -> ""), so it is kept as it is.
-    encoded.forEach(({ ids, truncated }, index) => {
+    encoded.forEach(({ ids }, index) => {
       if (ids.length === 0 || HAS_LATIN_LETTER.test(segments[index])) return;
       results[index] = {
         text: segments[index].trim(),
         ids: [],
         inputTokens: ids.length,
         unknownTokens: ids.filter((id) => id === this.tokenizer.unkTokenId).length,
-        truncated,
+        // returned whole, however long: nothing of it was cut
+        truncated: false,
         outputCut: false,
       };
-      encoded[index] = { ids: [], truncated };
+      encoded[index] = { ids: [], truncated: false };
+      options.cache?.store(segments[index], results[index]);
     });
     const decode: DecodeFn =
       options.decode ??
@@ -243,6 +247,10 @@ export class Translator {
         truncated: parts.some((p) => p.truncated),
         outputCut: parts.some((p) => p.outputCut),
         segments: segments.length,
+        sentenceTokens: parts.map((p) => ({
+          sourceTokens: Math.max(0, p.inputTokens - 1),
+          unknownTokens: p.unknownTokens,
+        })),
       };
     });
     return { results: translated, timings, decoded };

@@ -31,7 +31,14 @@ export function loggerOptions(config: AppConfig): Params {
         // the model version that served the request, on its "request completed" line
         customProps: (_req: IncomingMessage, res: ServerResponse) => servedModelLogProps(res),
         autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
-        redact: ['req.headers.authorization', 'req.headers.cookie'],
+        // credentials a client or proxy may send, in whatever header: never in a log line
+        redact: [
+          'req.headers.authorization',
+          'req.headers["proxy-authorization"]',
+          'req.headers["x-api-key"]',
+          'req.headers.cookie',
+          'res.headers["set-cookie"]',
+        ],
         timestamp: pino.stdTimeFunctions.isoTime,
       },
       pino.multistream(streams),

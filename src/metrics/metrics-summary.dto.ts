@@ -17,10 +17,30 @@ export class LatencySummaryDto {
 export class MetricsSummaryDto {
   @ApiProperty({ example: 250, description: 'Successful translate/predict requests' })
   predictions: number;
-  @ApiProperty({ example: 2, description: 'Failed translate/predict requests' }) errors: number;
+  @ApiProperty({
+    example: 2,
+    description:
+      'Failed translate/predict requests, 4xx (bad input, no key) and 5xx; clients that left are not counted',
+  })
+  errors: number;
   @ApiProperty({ example: 0.007937, description: 'errors / (predictions + errors)' })
   error_rate: number;
+  @ApiProperty({
+    example: 1,
+    description:
+      'Of the errors, those answered 5xx: the service failed, timed out, was full, not ready or draining',
+  })
+  server_errors: number;
+  @ApiProperty({
+    example: 0.003968,
+    description: 'server_errors / (predictions + errors): what the error-rate alert watches',
+  })
+  server_error_rate: number;
   @ApiProperty({ example: 3600.5 }) uptime_seconds: number;
-  @ApiProperty({ type: LatencySummaryDto, description: 'Request latency in milliseconds' })
+  @ApiProperty({
+    type: LatencySummaryDto,
+    description:
+      'Latency of successful predictions in milliseconds, from the request reaching the translation service to its answer (without the HTTP layers before it: the HTTP histogram on /metrics times the whole request)',
+  })
   latency_ms: LatencySummaryDto;
 }

@@ -60,6 +60,24 @@ describe('ServiceMetrics', () => {
     expect(errors).toContain('reason="validation_failed"} 1');
     expect(errors).toContain('reason="route_not_found"} 1');
     expect(metrics.summary()).toMatchObject({ predictions: 1, errors: 1, error_rate: 0.5 });
+    // a client's bad request is an error, not a server error: those are the 5xx reasons
+    expect(metrics.summary()).toMatchObject({ server_errors: 0, server_error_rate: 0 });
+    metrics.recordError('inference_failed', true);
+    metrics.recordError('deadline_exceeded', true);
+    metrics.recordError('internal', false); // not a prediction route
+    expect(metrics.summary()).toMatchObject({
+      errors: 3,
+      server_errors: 2,
+      server_error_rate: 0.5,
+    });
+  });
+
+  it('drops the drift signals with the score when the window is too small to score', async () => {
+    metrics.setDrift(0.05, { token_length_psi: 0.05, non_latin_share_psi: 0.01 });
+    expect(await series(METRIC.driftSignal)).toContain('signal="token_length_psi"} 0.05');
+    metrics.setDrift(null, {});
+    expect(await series(METRIC.driftSignal)).not.toContain('signal=');
+    expect(await series(METRIC.driftScore)).not.toMatch(/anuvaad_drift_score\{/);
   });
 
   it('counts each request once, under the first reason seen', async () => {

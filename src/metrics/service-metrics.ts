@@ -11,10 +11,23 @@ const UNRESOLVED = 'unresolved';
 
 export type ModelLabels = Record<'model_name' | 'model_version', string>;
 
+/** Reasons answered with a 5xx: the service's fault or its capacity, not the client's request. */
+const SERVER_ERROR_REASONS: ReadonlySet<ErrorReason> = new Set<ErrorReason>([
+  'inference_failed',
+  'internal',
+  'deadline_exceeded',
+  'queue_full',
+  'model_not_ready',
+  'shutting_down',
+  'health_check_failed',
+]);
+
 export interface MetricsSummary {
   predictions: number;
   errors: number;
   error_rate: number;
+  server_errors: number;
+  server_error_rate: number;
   uptime_seconds: number;
   latency_ms: LatencySummary;
 }
@@ -30,6 +43,9 @@ export class ServiceMetrics {
   private readonly latencies: SlidingWindow;
   private predictions = 0;
   private predictionErrors = 0;
+  private predictionServerErrors = 0;
+  /** drift signals exported so far, to remove when the window is too small to score */
+  private readonly driftSignals = new Set<string>();
   /** Requests whose error is counted already (see recordError). */
   private readonly countedRequests = new WeakSet<object>();
 
@@ -165,7 +181,10 @@ export class ServiceMetrics {
     this.errors.inc({ ...this.labels, reason });
     // a client that left ended the request itself: not a failed prediction in the summary
     // (one whose work finished counts there as a prediction)
-    if (prediction && reason !== 'client_closed') this.predictionErrors++;
+    if (prediction && reason !== 'client_closed') {
+      this.predictionErrors++;
+      if (SERVER_ERROR_REASONS.has(reason)) this.predictionServerErrors++;
+    }
   }
 
   /** A connection that closed before the request's answer went out (timed as a 499). */
@@ -176,20 +195,26 @@ export class ServiceMetrics {
   setDrift(score: number | null, signals: Record<string, number>): void {
     if (score === null) {
       this.driftScore.remove(this.labels);
+      // a window too small to score: its signals go too, not last window's values
+      for (const signal of this.driftSignals) this.driftSignal.remove({ ...this.labels, signal });
     } else {
       this.driftScore.set(this.labels, score);
     }
     for (const [signal, value] of Object.entries(signals)) {
+      this.driftSignals.add(signal);
       this.driftSignal.set({ ...this.labels, signal }, value);
     }
   }
 
   summary(): MetricsSummary {
     const total = this.predictions + this.predictionErrors;
+    const rate = (n: number) => (total === 0 ? 0 : Math.round((n / total) * 1e6) / 1e6);
     return {
       predictions: this.predictions,
       errors: this.predictionErrors,
-      error_rate: total === 0 ? 0 : Math.round((this.predictionErrors / total) * 1e6) / 1e6,
+      error_rate: rate(this.predictionErrors),
+      server_errors: this.predictionServerErrors,
+      server_error_rate: rate(this.predictionServerErrors),
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 10) / 100,
       latency_ms: summarize(this.latencies),
     };

@@ -42,6 +42,31 @@ describe('DriftService', () => {
     expect(service.report().signals).not.toBeNull();
   });
 
+  it("exports the signals only with a score: a small window's are noise", () => {
+    const { metrics, observe } = makeService(FAKE_DRIFT_PROFILE);
+    observe(Array.from({ length: 19 }, (_, i) => inDistribution(i)));
+    expect(metrics.setDrift).toHaveBeenLastCalledWith(null, {});
+    observe([inDistribution(19)]);
+    const [score, signals] = metrics.setDrift.mock.lastCall as [number, Record<string, number>];
+    expect(score).not.toBeNull();
+    expect(Object.keys(signals).sort()).toEqual([
+      'non_latin_share_psi',
+      'token_length_psi',
+      'unknown_token_rate_psi',
+    ]);
+  });
+
+  it('does not read bins a small window left empty by chance as drift (smoothed shares)', () => {
+    const { service, observe } = makeService(FAKE_DRIFT_PROFILE);
+    // 20 in-distribution sentences, all short: several length bins stay empty
+    observe(
+      Array.from({ length: 20 }, () => ({ tokenLength: 5, unknownTokens: 0, nonLatinShare: 0 })),
+    );
+    const { live } = service.report();
+    expect(Math.min(...live!.token_length)).toBeGreaterThan(0);
+    expect(live!.token_length.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+  });
+
   it('scores in-distribution traffic low and shifted traffic high', () => {
     const normal = makeService(FAKE_DRIFT_PROFILE);
     normal.observe(Array.from({ length: 100 }, (_, i) => inDistribution(i)));

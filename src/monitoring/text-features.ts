@@ -1,4 +1,4 @@
-/** Per-text input features compared against the training profile. */
+/** Features of one source sentence, compared against the training profile. */
 export interface TextFeatures {
   /** source tokens without the appended `</s>` */
   tokenLength: number;

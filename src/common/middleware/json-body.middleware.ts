@@ -2,6 +2,7 @@ import { HttpStatus, Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ApiError, validationFailed } from '../api-errors';
+import { jsonKind } from '../json-kind';
 
 /** Deepest nesting of arrays and objects a body may have; no request of the API needs more than 3. */
 export const MAX_JSON_DEPTH = 32;
@@ -38,14 +39,17 @@ class TooDeepError extends Error {
   readonly status = 400;
 }
 
-/** Every route's body is a JSON object: valid JSON of another kind is a 400 that says so. */
-function notAnObject(body: unknown): ApiError | undefined {
+/**
+ * Every POST route takes a JSON object: valid JSON of another kind is a 400 that says so. (A GET
+ * ignores a body, as it did before.)
+ */
+function notAnObject(req: Request): ApiError | undefined {
+  const body: unknown = req.body;
   // undefined: no body, or not one this parser reads
-  if (body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body))) {
+  if (req.method !== 'POST' || body === undefined || jsonKind(body) === 'an object') {
     return undefined;
   }
-  const kind = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
-  const message = `the request body must be a JSON object, e.g. {"text": "Hello"}, not ${kind}`;
+  const message = `the request body must be a JSON object, not ${jsonKind(body)}`;
   return validationFailed([{ field: 'body', rule: 'isObject', message }]);
 }
 
@@ -101,7 +105,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
       // HTTP server already: its abort is not a second error. An upload the client abandoned
       // has nobody to answer; the HTTP metrics count it as client_closed when the connection closes.
       if (err && (res.headersSent || (err as BodyParserError).type === 'request.aborted')) return;
-      next(err ? this.toApiError(err, req.headers['content-encoding']) : notAnObject(req.body));
+      next(err ? this.toApiError(err, req.headers['content-encoding']) : notAnObject(req));
     });
   }
 

@@ -81,6 +81,10 @@ describe('validation pipe', () => {
     );
     expect((await problems({ text: ['a', ' \u200b'] }))!.message).toBe('text[1] must not be empty');
     expect((await problems({ text: [] }))!.message).toBe('text must not be an empty array');
+    expect((await problems({}))!.message).toBe('text is required: a string or an array of strings');
+    expect((await problems({ text: { a: 1 } }))!.message).toBe(
+      'text must be a string or an array of strings, not an object',
+    );
     expect((await problems({ text: '\u200b\u200b' }))!.message).toBe('text must not be empty');
     expect((await problems({ text: 'hi', model: '' }))!.message).toBe(
       'model must not be empty (leave it out for the default model)',

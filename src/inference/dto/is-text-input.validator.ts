@@ -1,4 +1,5 @@
 import { ValidateBy, ValidationArguments, ValidationOptions } from 'class-validator';
+import { jsonKind } from '../../common/json-kind';
 
 export const IS_TEXT_INPUT = 'isTextInput';
 
@@ -15,21 +16,19 @@ export function isTextInput(value: unknown): boolean {
   return nonBlank(value) || (Array.isArray(value) && value.length > 0 && value.every(nonBlank));
 }
 
-const kindOf = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
-
 /** What is wrong with a text input, naming the element of a list that is. */
 export function textInputProblem(property: string, value: unknown): string {
+  if (value === undefined) return `${property} is required: a string or an array of strings`;
   if (typeof value === 'string') return `${property} must not be empty`;
   if (!Array.isArray(value)) {
-    return `${property} must be a string or an array of strings, not ${kindOf(value)}`;
+    return `${property} must be a string or an array of strings, not ${jsonKind(value)}`;
   }
   if (value.length === 0) return `${property} must not be an empty array`;
   const index = value.findIndex((v) => !nonBlank(v));
   const element: unknown = value[index];
   return typeof element === 'string'
     ? `${property}[${index}] must not be empty`
-    : `${property}[${index}] must be a string, not ${kindOf(element)}`;
+    : `${property}[${index}] must be a string, not ${jsonKind(element)}`;
 }
 
 export function IsTextInput(options?: ValidationOptions): PropertyDecorator {
