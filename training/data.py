@@ -84,6 +84,12 @@ def weight_for(tag: str, weights: dict[str, float]) -> float:
     return 1.0
 
 
+def unmatched_weights(weights: dict[str, float], tags: set[str]) -> list[str]:
+    """The names in ``weights`` that no tag matches (a typo such as ``tatoba=2`` would weigh nothing)."""
+    return [name for name in weights
+            if not any(t == name or (name.endswith("*") and t.startswith(name[:-1])) for t in tags)]
+
+
 def sample_epoch(pairs: list[Pair], weights: dict[str, float], rng: random.Random) -> list[Pair]:
     """Each pair appears floor(w) times plus once more with probability frac(w): its expected count is w."""
     chosen = []

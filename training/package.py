@@ -92,7 +92,7 @@ def _score_rows(label: str, entry: dict | None) -> str:
     rows = [_score_row(label, entry)]
     if entry and entry.get("not_selection"):
         rest = entry["not_selection"]
-        rows.append(_score_row(label, rest, f"{rest['lines']} not used to pick the checkpoint"))
+        rows.append(_score_row(label, rest, f"{rest['lines']} outside the training subset"))
     return "\n".join(rows)
 
 
@@ -141,9 +141,13 @@ def _numbers_note(dev: dict) -> str:
     beam = dev.get("beam4", {}).get("numbers")
     beam_part = f" (beam 4: {beam['same']})" if beam else ""
     share = 100 * numbers["same"] / numbers["lines"]
+    refs = dev.get("numbers_in_references")
+    refs_part = (f" The human references do in {refs['same']}: a correct translation may write a number in words,\n"
+                 "  so not every miss is an error, but most drop, change or repeat digits." if refs else
+                 " Most misses drop, change or repeat digits.")
     return (f"- Numbers are not copied reliably: of the {numbers['lines']} dev lines whose source holds a number, the greedy "
-            f"output holds\n  exactly the same numbers in {numbers['same']}{beam_part}, {share:.0f} %; the others drop, "
-            "change or repeat digits. Check the numbers\n  of a translation against its source.\n")
+            f"output holds\n  exactly the same numbers in {numbers['same']}{beam_part}, {share:.0f} %.{refs_part} Check "
+            "the numbers of a translation\n  against its source.\n")
 
 
 def model_card(name: str, version: str, config: dict, generation: dict, metrics: dict,
@@ -191,12 +195,14 @@ subset is kept, and a run ends on its time budget or by early stopping on that s
 {minutes:.0f} min) on {training.get('hardware', 'n/a')}; the exported weights are the checkpoint of step
 {training.get('checkpoint_step', 'n/a')}, the best on the dev subset.
 Reproduce: every leg of the run behind this version, with its options, is listed in `training/README.md` ("How the
-shipped version {version} was made"); `/usr/bin/python3 -m training all` is the one-command CPU recipe.
+shipped version {version} was made"). `/usr/bin/python3 -m training all` trains a model from scratch on CPU in one command,
+with the smaller version-1 architecture and recipe (training stops on wall-clock budgets, so runs differ in their
+step counts).
 
 ## Results on the dev split ({dev.get('lines', 'n/a')} lines), scored through the ONNX files
 BLEU (13a) and chrF (β=2, n=6) with sacrebleu's definitions, decoded by the service's own generator. An evenly
-spaced subset of the dev split was scored during training to pick the checkpoint; the rows "not used to pick the
-checkpoint" leave those lines out. Between legs, scores by source on the whole dev split (earlier versions' cards) informed the
+spaced subset of the dev split was scored during training to pick each run's checkpoint; the rows "outside the
+training subset" leave those lines out. Between legs, scores by source on the whole dev split (earlier versions' cards) informed the
 source weights, so no dev line is wholly unseen by the recipe.{_selection_note(training)}
 
 | decoding | dev lines | BLEU | chrF |

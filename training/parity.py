@@ -44,10 +44,21 @@ def segmentation_score(sp: spm.SentencePieceProcessor, ids: list[int]) -> float:
     return sum(sp.get_score(i) for i in ids if not (sp.is_control(i) or sp.is_unknown(i)))
 
 
+SERVICE_DIST = REPO_ROOT / "dist"
+
+
+def ensure_service_built() -> None:
+    """The Node side of every check runs the service's compiled code (dist/): built once when missing."""
+    needed = [SERVICE_DIST / "cli" / "translate-file.js", SERVICE_DIST / "inference" / "marian-tokenizer.js"]
+    if not all(p.exists() for p in needed):
+        subprocess.run(["npm", "run", "build"], cwd=REPO_ROOT, check=True, capture_output=True)
+
+
 def tokenizer_parity(sp_model: Path, tokenizer_json: Path, lines: list[str]) -> TokenizerParity:
     """Compare SentencePiece ids (+ </s>) with @huggingface/tokenizers ids line by line. A difference is a
     *tie* when both segmentations have the same Viterbi score and decode to the same text: the two
     libraries break equal-score ties differently, which is not an error of the conversion."""
+    ensure_service_built()
     sp = spm.SentencePieceProcessor(model_file=str(sp_model))
     eos = sp.piece_to_id("</s>")
     with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as fh:

@@ -90,8 +90,9 @@ def corpus_chrf(hypotheses: list[str], references: list[str], char_order: int = 
 
 # Devanagari digits (०-९) are the same numbers as 0-9: Hindi text uses both.
 _DEVANAGARI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
-# a number: digits with thousands separators and a decimal part ("25,000", "3.14"); "25,000" == "25000"
-_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+# a number: digits with thousands separators, in the Western or the Indian grouping ("25,000", "2,50,000"),
+# and a decimal part ("3.14"); "25,000" == "25000"
+_NUMBER = re.compile(r"\d+(?:,\d{2,3})*(?:\.\d+)?")
 
 
 def numbers_in(text: str) -> list[str]:

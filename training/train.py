@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .data import (collate, encode_pairs, parse_source_weights, read_lexicon, read_split, sample_epoch,
-                   token_batches)
+                   token_batches, unmatched_weights)
 from .events import log_training_event
 from .model import ModelConfig, Seq2SeqTransformer, count_parameters
 from .scoring import corpus_chrf
@@ -97,6 +97,8 @@ def save_checkpoint(path: Path, **state) -> None:
 
 
 def train(args) -> dict:
+    if args.warmup < 1:  # the schedule divides by it
+        raise SystemExit(f"--warmup must be at least 1 step, got {args.warmup}")
     if args.init_from and args.resume:  # before the data is read: a wrong command line fails at once
         raise SystemExit("--init-from and --resume exclude each other: a resumed run already has its weights")
     torch.manual_seed(args.seed)
@@ -116,10 +118,16 @@ def train(args) -> dict:
     dev_src = [ids + [eos_id] for ids in sp.encode([dev_en[i] for i in keep])]
     dev_ref = [dev_hi[i] for i in keep]
     weights = parse_source_weights(args.source_weights)
+    unmatched = unmatched_weights(weights, set(tags))
+    if unmatched:
+        raise SystemExit(f"--source-weights names tags the data does not have: {', '.join(unmatched)} "
+                         f"(tags: {', '.join(sorted(set(tags)))})")
     # What an epoch's batches are made of: a position inside an epoch only means something for the same data.
     data_settings = {"pairs": len(pairs), "source_weights": weights, "lexicon_max_words": args.lexicon_max_words,
                      "batching": "longer-side",
-                     "max_tokens": args.max_tokens, "max_len": args.max_len, "train_limit": args.train_limit}
+                     "max_tokens": args.max_tokens, "max_len": args.max_len, "train_limit": args.train_limit,
+                     # the data order of an epoch: resuming mid-epoch under another seed is another epoch
+                     "seed": args.seed}
 
     cfg = ModelConfig(vocab_size=sp.get_piece_size(), d_model=args.d_model, heads=args.heads, ffn=args.ffn,
                       encoder_layers=args.encoder_layers, decoder_layers=args.decoder_layers,

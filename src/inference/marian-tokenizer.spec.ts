@@ -26,6 +26,20 @@ describe('MarianTokenizer', () => {
     expect(tokenizer.decode([FAKE_EOS])).toBe('');
   });
 
+  it('reads special-token strings in user text as ordinary characters, as SentencePiece does', async () => {
+    // a package made by the training pipeline (training/tests/test_tokenizer.py checks the shipped
+    // one's ids against SentencePiece's on these strings)
+    const shipped = await MarianTokenizer.fromDir('test/fixtures/models/tiny/1');
+    const eos = shipped.encode('x').at(-1)!;
+    for (const text of ['Type </s> to end <pad> here', 'a</s>b', '<unk> and <s> tags']) {
+      const ids = shipped.encode(text);
+      // one </s>, the one the post-processor appends; no pad id inside the source
+      expect(ids.filter((id) => id === eos)).toHaveLength(1);
+      expect(ids.at(-1)).toBe(eos);
+      expect(ids).not.toContain(999); // the tiny model's pad id
+    }
+  });
+
   it('decodes an empty id list to an empty string', () => {
     expect(tokenizer.decode([])).toBe('');
   });

@@ -3,7 +3,38 @@ import * as path from 'node:path';
 import { PACKAGE_FILES, readJson, readOptionalJson } from '../model/model-package';
 
 interface TokenizerJson {
-  model?: { type?: string; unk_id?: number | null; unk_token?: string };
+  model?: {
+    type?: string;
+    unk_id?: number | null;
+    unk_token?: string;
+    vocab?: [string, number][];
+  };
+  added_tokens?: { id: number; content: string; special?: boolean }[];
+  [key: string]: unknown;
+}
+
+/**
+ * The tokenizer.json to encode user text with. tokenizers.js matches the added special tokens
+ * ("</s>", "<pad>", "<unk>") anywhere in the input, and its Unigram model matches their
+ * vocabulary pieces too, so a literal "</s>" in a user's text became an end of sentence in the
+ * middle of the source. SentencePiece, which made the training data, reads such text as ordinary
+ * characters: here the added tokens are not matched and the special pieces have no text (an
+ * empty piece never matches; unknown characters still get the unk id), which gives SentencePiece's ids (tested against it on
+ * the dev split and on such strings). The caller appends the post-processor's `</s>` itself, as
+ * the template looks it up by its text. Other model types are unchanged.
+ */
+function plainTextEncoding(json: TokenizerJson): TokenizerJson | undefined {
+  const model = json.model;
+  if (model?.type !== 'Unigram' || !model.vocab) return undefined;
+  const special = new Set((json.added_tokens ?? []).filter((t) => t.special).map((t) => t.id));
+  return {
+    ...json,
+    added_tokens: [],
+    model: {
+      ...model,
+      vocab: model.vocab.map(([piece, score], id) => [special.has(id) ? '' : piece, score]),
+    },
+  };
 }
 
 interface TokenizerConfigJson {
@@ -19,8 +50,14 @@ interface TokenizerConfigJson {
 export class MarianTokenizer {
   readonly unkTokenId: number | undefined;
 
+  /** what the post-processor adds around a text: `</s>` after it, for Marian */
+  private readonly specialSuffix: number[];
+
   private constructor(
+    /** decodes (it knows which ids are special, to skip them) */
     private readonly tokenizer: Tokenizer,
+    /** encodes user text: special-token strings in it are ordinary text */
+    private readonly encoder: Tokenizer,
     tokenizerJson: TokenizerJson,
     readonly config: TokenizerConfigJson,
   ) {
@@ -31,6 +68,7 @@ export class MarianTokenizer {
       typeof unkId === 'number'
         ? unkId
         : tokenizer.token_to_id(unkToken ?? tokenizerJson.model?.unk_token ?? '<unk>');
+    this.specialSuffix = tokenizer.encode('').ids;
   }
 
   static async fromDir(versionDir: string): Promise<MarianTokenizer> {
@@ -39,17 +77,19 @@ export class MarianTokenizer {
       (await readOptionalJson<TokenizerConfigJson>(
         path.join(versionDir, PACKAGE_FILES.tokenizerConfig),
       )) ?? {};
-    return new MarianTokenizer(new Tokenizer(json, config), json, config);
+    const full = new Tokenizer(json, config);
+    const plain = plainTextEncoding(json);
+    return new MarianTokenizer(full, plain ? new Tokenizer(plain, config) : full, json, config);
   }
 
   /** Source ids including the appended end-of-sentence token. */
   encode(text: string): number[] {
-    return this.tokenizer.encode(text).ids;
+    return [...this.encodeWithoutSpecial(text), ...this.specialSuffix];
   }
 
   /** Source ids without special tokens: what the drift profile counts as "token length". */
   encodeWithoutSpecial(text: string): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    return this.encoder.encode(text, { add_special_tokens: false }).ids;
   }
 
   /** Skips special tokens; keeps spacing exactly as the pieces say (no clean-up heuristics). */

@@ -61,3 +61,12 @@ def test_lexicon_pairs_keep_short_glosses_only(tmp_path):
     assert en == ["tea", "station"]
     assert hi == ["चाय", "स्टेशन"]
     assert tags == [LEXICON_TAG, LEXICON_TAG]
+
+
+def test_source_weights_naming_no_tag_are_found():
+    from training.data import unmatched_weights
+
+    tags = {"bible", "tatoeba", "l10n-gnome", "l10n-firefox", "lexicon"}
+    assert unmatched_weights({"bible": 0.35, "l10n-*": 0.5, "lexicon": 0.5}, tags) == []
+    # a typo would silently weigh nothing
+    assert unmatched_weights({"tatoba": 2.0, "l10n-*": 1.0, "pud*": 1.5}, tags) == ["tatoba", "pud*"]

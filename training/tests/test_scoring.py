@@ -51,6 +51,8 @@ def test_number_fidelity_counts_lines_whose_numbers_survive_in_either_digit_scri
     # Devanagari digits and thousands separators name the same numbers
     assert numbers_in("मैं ४ जून, १९७४ को पैदा हुआ था।") == ["1974", "4"]
     assert numbers_in("a fine of 25,000 dollars; pi is 3.14") == ["25000", "3.14"]
+    # the Indian grouping of lakhs and crores is the same number
+    assert numbers_in("2,50,000 रुपये") == numbers_in("250,000 rupees") == ["250000"]
     sources = ["I was born on June 4, 1974.", "Call 9876543210 now.", "No numbers here.", "Room 12."]
     hyps = ["मैं ४ जून, १९७४ को पैदा हुआ था।", "कॉल 98732 अब 6.42", "कोई संख्या नहीं 7", "कमरा"]
     # the third line has no number in its source: not counted, whatever its translation holds

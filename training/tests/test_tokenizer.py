@@ -22,7 +22,9 @@ def test_node_ids_equal_sentencepiece_on_1000_dev_lines(lang, dev_lines):
 
 def test_tricky_inputs_normalise_like_sentencepiece():
     lines = ["  extra   spaces  ", "ﬁne ligature", "fullwidth ＡＢＣ", "½ cup ™", "नमस्ते, दुनिया!", "emoji 🙂 and CJK 漢字",
-             "tab\tseparated", "zero\u200bwidth"]
+             "tab\tseparated", "zero\u200bwidth",
+             # special-token strings in user text are ordinary characters to SentencePiece, not ids
+             "Type </s> to end <pad> here", "<unk> and <s> tags", "a</s>b"]
     result = tokenizer_parity(SHIPPED_MODEL / "sentencepiece.model", SHIPPED_MODEL / "tokenizer.json", lines)
     assert result.mismatches == []
 

@@ -66,3 +66,11 @@ def test_init_from_and_resume_exclude_each_other(tmp_path):
     train(tmp_path, "--max-steps", "1")
     with pytest.raises(SystemExit, match="exclude each other"):
         train(tmp_path, "--max-steps", "2", "--resume", "--init-from", str(tmp_path / "last.pt"))
+
+
+def test_a_typo_in_source_weights_or_a_zero_warmup_stops_before_training(tmp_path):
+    # --train-limit 300 reads the first lines of train, which hold no "tatoba" (nor any) such tag
+    with pytest.raises(SystemExit, match="--source-weights names tags the data does not have: tatoba"):
+        train(tmp_path, "--max-steps", "1", "--source-weights", "tatoba=2")
+    with pytest.raises(SystemExit, match="--warmup must be at least 1"):
+        train(tmp_path, "--max-steps", "1", "--warmup", "0")
