@@ -153,7 +153,7 @@ export const ERROR_RESPONSES = {
           503,
           'Service Unavailable',
           'queue_full',
-          'the inference queue is full: 250 sentences wait, this request adds 8, at most 256 may wait (MAX_QUEUE); retry later',
+          'the inference queue is full: 1020 sentences wait, this request adds 8, at most 1024 may wait (MAX_QUEUE); retry later',
         ),
       },
     },

@@ -77,8 +77,8 @@ describe('loadAppConfig', () => {
   it.each([
     [{ MAX_QUEUE: '10' }, 'MAX_QUEUE="10": must be at least MAX_SENTENCES_PER_REQUEST (256)'],
     [
-      { MAX_SENTENCES_PER_REQUEST: '300' },
-      'MAX_QUEUE="256": must be at least MAX_SENTENCES_PER_REQUEST (300)',
+      { MAX_SENTENCES_PER_REQUEST: '2000' },
+      'MAX_QUEUE="1024": must be at least MAX_SENTENCES_PER_REQUEST (2000)',
     ],
     [
       { DRIFT_MIN_SAMPLES: '600' },

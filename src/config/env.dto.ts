@@ -105,7 +105,7 @@ export class EnvDto {
   /** How long an idle model waits for more sentences before decoding; 0 starts at once. */
   @Type(() => Number) @IsInt() @Min(0) @Max(1000) MAX_BATCH_DELAY_MS = 2;
   /** Sentences allowed to wait for a batch; a request that does not fit gets 503 queue_full. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(1000000) MAX_QUEUE = 256;
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000000) MAX_QUEUE = 1024;
   /** Recent sentence translations kept in memory (LRU); 0 disables the cache. */
   @Type(() => Number) @IsInt() @Min(0) @Max(10000000) TRANSLATION_CACHE_SIZE = 1000;
   @Type(() => Number) @IsInt() @Min(1) @Max(3600) RETRY_AFTER_SECONDS = 5;

@@ -115,6 +115,39 @@ describe('BatchScheduler', () => {
     expect(metrics.batchSizes).toEqual([4, 4, 2]);
   });
 
+  it('lets a request that arrives during a large one go next, not after all of it', async () => {
+    const { generator, scheduler, metrics, hooks } = await setup({ MAX_BATCH_SIZE: '2' });
+    // a large slow request: 10 sentences at beam 3, two per batch, five batches in a row
+    let small: Promise<GenerationOutput> | undefined;
+    let batchesWhenSmallDone = -1;
+    hooks.onRun = (runs) => {
+      if (runs !== 1) return;
+      // another client's one greedy sentence, while the large request's first batch decodes
+      small = scheduler.submit(generator, sources(1, 5), greedy).then((out) => {
+        batchesWhenSmallDone = metrics.batchSizes.length;
+        return out;
+      });
+    };
+    const large = await scheduler.submit(generator, sources(10), beam);
+    await small;
+    // its turn came right after the batch that was running: the second batch of all
+    expect(batchesWhenSmallDone).toBe(2);
+    expect(metrics.batchSizes).toEqual([2, 1, 2, 2, 2, 2]);
+    // and the large request's results are what it gets alone
+    expect(large.sequences).toEqual((await generator.generate(sources(10), beam)).sequences);
+  });
+
+  it('serves requests that fit in one batch each in arrival order', async () => {
+    const { generator, scheduler } = await setup({ MAX_BATCH_SIZE: '1' });
+    const order: number[] = [];
+    await Promise.all(
+      [0, 1, 2, 3].map((r) =>
+        scheduler.submit(generator, sources(1, r), greedy).then(() => order.push(r)),
+      ),
+    );
+    expect(order).toEqual([0, 1, 2, 3]);
+  });
+
   describe('with a decoder cache budget (MAX_BATCH_CACHE_MB)', () => {
     const perPosition = cacheBytesPerPosition(settings);
     /** What each batch the generator ran would cache at most, and the results. */

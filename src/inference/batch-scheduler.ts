@@ -32,6 +32,8 @@ interface PendingRequest {
   resolve: (out: GenerationOutput) => void;
   reject: (e: unknown) => void;
   done: boolean;
+  /** number of the last batch that took sentences of it (0: none yet), for turn-taking */
+  lastBatch: number;
 }
 
 interface RunningBatch {
@@ -71,6 +73,8 @@ export class BatchScheduler {
   private timer?: NodeJS.Timeout | NodeJS.Immediate;
   /** requests in the last batch started: tells whether requests currently arrive together */
   private lastBatchRequests = 0;
+  /** batches started so far */
+  private batches = 0;
   private readonly maxBatchSize: number;
   private readonly maxBatchDelayMs: number;
   private readonly maxQueue: number;
@@ -126,6 +130,7 @@ export class BatchScheduler {
         resolve,
         reject,
         done: false,
+        lastBatch: 0,
       };
       const now = performance.now();
       const items = batch.map<Item>((ids, index) => ({
@@ -199,7 +204,10 @@ export class BatchScheduler {
     if (this.running || this.queue.length === 0) return;
     this.running = true;
     const items = this.takeBatch();
-    this.lastBatchRequests = new Set(items.map((i) => i.request)).size;
+    const requests = new Set(items.map((i) => i.request));
+    this.lastBatchRequests = requests.size;
+    this.batches++;
+    for (const request of requests) request.lastBatch = this.batches;
     const batch: RunningBatch = {
       items,
       abort: new AbortController(),
@@ -244,13 +252,13 @@ export class BatchScheduler {
   }
 
   /**
-   * The oldest waiting sentence and up to MAX_BATCH_SIZE - 1 compatible ones (same generator
-   * and options) closest to it in length, so padding stays small and nobody starves; then the
-   * longest are left for later batches while the decoder cache the batch can reach exceeds
-   * MAX_BATCH_CACHE_MB (a sentence over it on its own still runs, alone).
+   * The next turn's sentence (see nextHead) and up to MAX_BATCH_SIZE - 1 compatible ones (same
+   * generator and options) closest to it in length, so padding stays small and nobody starves;
+   * then the longest are left for later batches while the decoder cache the batch can reach
+   * exceeds MAX_BATCH_CACHE_MB (a sentence over it on its own still runs, alone).
    */
   private takeBatch(): Item[] {
-    const head = this.queue[0];
+    const head = this.nextHead();
     const compatible = this.queue
       .filter(
         (i) =>
@@ -284,6 +292,21 @@ export class BatchScheduler {
       if (taken.has(this.queue[i])) this.queue.splice(i, 1);
     }
     return chosen;
+  }
+
+  /**
+   * Requests take turns: the oldest waiting sentence of the request whose sentences were batched
+   * least recently (never, for a new one). Requests that fit in one batch are served in arrival
+   * order as before, but one large slow request (256 sentences at beam 8 and 512 new tokens
+   * hold the model for minutes) no longer makes everyone behind it wait for all of it: each
+   * request that arrives meanwhile gets the model after the batch that is running.
+   */
+  private nextHead(): Item {
+    let head = this.queue[0];
+    for (const item of this.queue) {
+      if (item.request.lastBatch < head.request.lastBatch) head = item;
+    }
+    return head;
   }
 
   private deliver(item: Item, ids: number[]): void {
