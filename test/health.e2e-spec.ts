@@ -162,6 +162,12 @@ describe('health and model lifecycle', () => {
       try {
         const ready = await request(t.http).get('/health/ready').expect(503);
         expect(ready.body.status).toBe('shutting_down');
+        await request(t.http).get('/health/live').expect(503);
+        // every health route, the Open Inference ones too
+        expect((await request(t.http).get('/v2/health/live').expect(400)).body).toEqual({
+          live: false,
+        });
+        await request(t.http).get('/v2/health/ready').expect(400);
         await request(t.http).post('/v1/translate').send({ text: 'Hello' }).expect(200);
       } finally {
         await closing;

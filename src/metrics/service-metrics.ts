@@ -95,6 +95,10 @@ export class ServiceMetrics {
     this.modelReady.set(labels, ready ? 1 : 0);
   }
 
+  removeModelReady(labels: ModelLabels): void {
+    this.modelReady.remove(labels);
+  }
+
   /** A loaded version's state (model_ready and the per-state gauge); undefined removes it. */
   setVersionState(labels: ModelLabels, state: string | undefined, states: readonly string[]): void {
     for (const s of states) {

@@ -30,6 +30,7 @@ function makeService(root: string, env: Record<string, string> = {}, rt = runtim
   const metrics = {
     setModel: jest.fn(),
     setModelReady: jest.fn(),
+    removeModelReady: jest.fn(),
     setVersionState: jest.fn(),
     recordLoadFailure: jest.fn(),
   };
@@ -234,6 +235,7 @@ describe('ModelService as a model repository', () => {
 
     writeFileSync(path.join(root, 'fake', 'version_policy.json'), '{ nope');
     await service.refresh();
+    await tick(); // version 1's sessions are released (it shows as unloading until then)
     expect(versionsOf(service)).toEqual([['2', 'ready', true]]);
     expect(service.view('fake').policyError).toMatch(/not valid JSON/);
   });
@@ -248,8 +250,13 @@ describe('ModelService as a model repository', () => {
     writeFakePackage({ root, version: '2' });
     await service.refresh();
     expect(lookup(service).version).toBe('2');
-    // v1 left the registry but still has a running request: its sessions stay alive
-    expect(versionsOf(service)).toEqual([['2', 'ready', true]]);
+    // v1 left the registry but still has a running request: its sessions stay alive, and it
+    // shows as unloading, with the request, until they are released
+    expect(versionsOf(service)).toEqual([
+      ['1', 'unloading', false],
+      ['2', 'ready', true],
+    ]);
+    expect(service.view('fake').status.versions?.[0]).toMatchObject({ in_flight: 1 });
     await tick();
     expect(releasedVersions(rt)).toEqual([]);
     await expect(
@@ -260,6 +267,7 @@ describe('ModelService as a model repository', () => {
     lease.release(); // releasing twice must not count twice
     await tick();
     expect(releasedVersions(rt)).toEqual(['1']);
+    expect(versionsOf(service)).toEqual([['2', 'ready', true]]);
   });
 
   it('never lets a broken version replace a working one, and reports why', async () => {
@@ -347,6 +355,67 @@ describe('ModelService as a model repository', () => {
     expect(served.filter((v) => v === '2')).toHaveLength(30);
     expect(served.slice(0, 10).filter((v) => v === '2')).toHaveLength(3);
     expect(lookup(service, 'fake', '1').version).toBe('1');
+  });
+
+  it('gives a pinned MODEL_VERSION all default traffic, a canary in the policy file too', async () => {
+    const root = repo('1', '2');
+    writeFileSync(
+      path.join(root, 'fake', 'version_policy.json'),
+      JSON.stringify({ version_policy: { all: {} }, canary: { version: '2', weight: 50 } }),
+    );
+    const { service } = makeService(root, { MODEL_VERSION: '1' });
+    await service.load();
+    const served = Array.from({ length: 20 }, () => lookup(service).version);
+    expect(new Set(served)).toEqual(new Set(['1']));
+    expect(lookup(service, 'fake', '2').version).toBe('2'); // still reachable by name
+  });
+
+  it('says, once, that a version policy selecting no folder on disk serves nothing', async () => {
+    const root = repo('1');
+    const { service } = makeService(root);
+    await service.load();
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    writeFileSync(
+      path.join(root, 'fake', 'version_policy.json'),
+      JSON.stringify({ version_policy: { specific: { versions: [9] } } }),
+    );
+    await service.refresh();
+    await service.refresh();
+    const said = error.mock.calls.map((c) => String(c[0])).filter((m) => /selects none/.test(m));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/version policy .* selects none of the versions on disk \(1\)/);
+    error.mockRestore();
+  });
+
+  it('publishes a version being unloaded as unloading, not ready, until it is released', async () => {
+    const root = repo('1');
+    const { service, metrics } = makeService(root);
+    await service.load();
+    const lease = service.acquire();
+    writeFakePackage({ root, version: '2' });
+    await service.refresh();
+    const v1 = { model_name: 'fake', model_version: '1' };
+    expect(metrics.setVersionState).toHaveBeenLastCalledWith(v1, 'unloading', expect.anything());
+    lease.release();
+    await new Promise((r) => setImmediate(r));
+    expect(metrics.setVersionState).toHaveBeenLastCalledWith(v1, undefined, expect.anything());
+  });
+
+  it('keeps model_ready at 0 for the default model while none of its versions is loaded', async () => {
+    const root = repo('1');
+    const { service, metrics } = makeService(root);
+    await service.load();
+    const v1 = { model_name: 'fake', model_version: '1' };
+    await service.unloadModel('fake');
+    await new Promise((r) => setImmediate(r));
+    // the version's own series went with it; the model still says "not ready"
+    expect(metrics.setVersionState).toHaveBeenLastCalledWith(v1, undefined, expect.anything());
+    expect(metrics.setModelReady).toHaveBeenLastCalledWith(false, v1);
+    metrics.removeModelReady.mockClear();
+    await service.loadModel('fake');
+    // version 1 is back and owns its series again: the placeholder is not removed under it
+    expect(metrics.setVersionState).toHaveBeenLastCalledWith(v1, 'ready', expect.anything());
+    expect(metrics.removeModelReady).not.toHaveBeenCalled();
   });
 
   it('serves every model folder of the repository', async () => {

@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ApiError, modelNotFound, modelNotReady } from '../common/api-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { ServiceMetrics } from '../metrics/service-metrics';
+import { ModelLabels, ServiceMetrics } from '../metrics/service-metrics';
 import { SHUTDOWN_RELEASE_TIMEOUT_MS } from '../shutdown/shutdown-budget';
 import { MODEL_REPOSITORY, ModelRepository } from './model-repository.port';
 import { MODEL_RUNTIME, ModelRuntime } from './model-runtime.port';
@@ -72,8 +72,12 @@ interface ModelEntry {
   adminLoaded: Set<string>;
   adminUnloaded: Set<string>;
   disabled: boolean;
-  /** when the admin API last unloaded a version or the whole model (the unloaded state's `since`) */
+  /** when a version or the whole model was last unloaded (the unloaded state's `since`) */
   unloadedAt?: string;
+  /** the policy and folders last found to select no version, so that is logged once */
+  emptySelection?: string;
+  /** versions being unloaded: shown (state `unloading`, requests still running) until released */
+  retiring: Map<string, ModelVersionHandle>;
   /** requests split so far, for the deterministic canary interleaving */
   splitCounter: number;
   /** whether a scan of it has finished (before that it counts as loading) */
@@ -112,6 +116,11 @@ export class ModelService implements OnApplicationShutdown {
   private closed = false;
   private readonly retiring = new Set<Promise<void>>();
   private labelledVersion?: string;
+  /**
+   * The default model's model_ready, kept at 0 while none of its versions is loaded: a version's
+   * series goes with it, and an alert on model_ready == 0 must still see the model.
+   */
+  private notReadyPlaceholder?: ModelLabels;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -427,6 +436,7 @@ export class ModelService implements OnApplicationShutdown {
         adminLoaded: new Set(),
         adminUnloaded: new Set(),
         disabled: false,
+        retiring: new Map(),
         splitCounter: 0,
         scanned: false,
       };
@@ -494,6 +504,7 @@ export class ModelService implements OnApplicationShutdown {
       if (newlyFailed.length === 0) break;
       newlyFailed.forEach((v) => failed.add(v));
     }
+    this.warnIfPolicySelectsNothing(entry, wanted, failed);
     const keep = new Set([...wanted, ...failed]);
     for (const [version, handle] of entry.versions) {
       if (!keep.has(version)) {
@@ -505,6 +516,27 @@ export class ModelService implements OnApplicationShutdown {
     }
     entry.scanned = true;
     this.syncDefaultLabels();
+  }
+
+  /**
+   * A version policy that selects none of the folders on disk (e.g. `specific` naming a version
+   * that is not there) takes the model out of service: said once per change, as an error, as a
+   * missing MODEL_VERSION pin is.
+   */
+  private warnIfPolicySelectsNothing(entry: ModelEntry, wanted: string[], failed: Set<string>) {
+    const selectsNothing =
+      wanted.length === 0 &&
+      failed.size === 0 &&
+      entry.onDisk.length > 0 &&
+      !entry.disabled &&
+      entry.adminUnloaded.size === 0;
+    const key = selectsNothing ? JSON.stringify([entry.policy, entry.onDisk]) : undefined;
+    if (key !== undefined && key !== entry.emptySelection) {
+      this.logger.error(
+        `model ${entry.name}: its version policy ${JSON.stringify(entry.policy)} (${entry.policySource}) selects none of the versions on disk (${entry.onDisk.join(', ')}): nothing is served`,
+      );
+    }
+    entry.emptySelection = key;
   }
 
   /** The policy's choice (plus the canary and admin loads), less admin unloads. */
@@ -599,8 +631,10 @@ export class ModelService implements OnApplicationShutdown {
     fingerprint: string,
   ): ModelVersionHandle {
     return new ModelVersionHandle(entry.name, version, dir, fingerprint, (h) => {
-      // a candidate that is not (yet) in the registry has no series of its own
-      if (entry.versions.get(h.version) === h) this.publishState(h);
+      // a candidate that is not (yet) in the registry has no series of its own, nor has a
+      // retiring load whose version was loaded anew
+      const shown = entry.versions.get(h.version) ?? entry.retiring.get(h.version);
+      if (shown === h) this.publishState(h);
     });
   }
 
@@ -649,7 +683,12 @@ export class ModelService implements OnApplicationShutdown {
 
   /** Out of the registry at once; sessions released once running requests finish. */
   private retire(entry: ModelEntry, handle: ModelVersionHandle, dropSeries = true): void {
-    if (entry.versions.get(handle.version) === handle) entry.versions.delete(handle.version);
+    if (entry.versions.get(handle.version) === handle) {
+      entry.versions.delete(handle.version);
+      // shown as unloading, with its running requests, until its sessions are released
+      if (dropSeries) entry.retiring.set(handle.version, handle);
+      if (entry.versions.size === 0) entry.unloadedAt = new Date().toISOString();
+    }
     const labels = { model_name: handle.name, model_version: handle.version };
     const done = handle
       .retire()
@@ -660,10 +699,12 @@ export class ModelService implements OnApplicationShutdown {
       )
       .then(() => {
         this.retiring.delete(done);
+        if (entry.retiring.get(handle.version) === handle) entry.retiring.delete(handle.version);
         // a reloaded version keeps its series: the new load of it now owns them
         if (dropSeries && !entry.versions.has(handle.version)) {
           this.metrics.setVersionState(labels, undefined, VERSION_STATES);
         }
+        this.syncDefaultLabels(); // the model's last version gone: its not-ready placeholder
         this.logger.log(`model ${handle.name} version ${handle.version}: sessions released`);
       });
     this.retiring.add(done);
@@ -683,8 +724,30 @@ export class ModelService implements OnApplicationShutdown {
   private syncDefaultLabels(): void {
     const version = this.statusOf(this.modelName).version;
     if (version !== undefined && version !== this.labelledVersion) {
+      this.dropNotReadyPlaceholder();
       this.labelledVersion = version;
       this.metrics.setModel(this.modelName, version);
+    }
+    const entry = this.entries.get(this.modelName);
+    const loaded = entry !== undefined && (entry.versions.size > 0 || entry.retiring.size > 0);
+    if (loaded) {
+      this.dropNotReadyPlaceholder();
+    } else if (this.labelledVersion !== undefined && !this.notReadyPlaceholder) {
+      this.notReadyPlaceholder = {
+        model_name: this.modelName,
+        model_version: this.labelledVersion,
+      };
+      this.metrics.setModelReady(false, this.notReadyPlaceholder);
+    }
+  }
+
+  private dropNotReadyPlaceholder(): void {
+    const labels = this.notReadyPlaceholder;
+    if (!labels) return;
+    this.notReadyPlaceholder = undefined;
+    // a version loaded under these labels since owns the series
+    if (!this.entries.get(this.modelName)?.versions.has(labels.model_version)) {
+      this.metrics.removeModelReady(labels);
     }
   }
 
@@ -711,9 +774,14 @@ export class ModelService implements OnApplicationShutdown {
     return ready.find((h) => h.version !== entry.canary?.version) ?? ready[0];
   }
 
-  /** The default version, or the canary for its share of requests when both are ready. */
+  /**
+   * The default version, or the canary for its share of requests when both are ready. A
+   * MODEL_VERSION pin takes all of them: pinning is what an operator does when a version must
+   * not serve (a canary in version_policy.json would otherwise still take its share).
+   */
   private route(entry: ModelEntry): ModelVersionHandle | undefined {
     const stable = this.defaultHandle(entry);
+    if (entry.name === this.modelName && this.config.model.version !== undefined) return stable;
     const canary = entry.canary && entry.versions.get(entry.canary.version);
     if (!stable || !canary || canary === stable || canary.state !== 'ready') return stable;
     return isCanaryTurn(entry.splitCounter++, entry.canary!.weight) ? canary : stable;
@@ -721,7 +789,8 @@ export class ModelService implements OnApplicationShutdown {
 
   private versionStatuses(entry: ModelEntry): VersionStatus[] {
     const def = this.defaultHandle(entry);
-    return [...entry.versions.values()]
+    const unloading = [...entry.retiring.values()].filter((h) => !entry.versions.has(h.version));
+    return [...entry.versions.values(), ...unloading]
       .sort((a, b) => byVersion(a.version, b.version))
       .map((h) => ({
         version: h.version,

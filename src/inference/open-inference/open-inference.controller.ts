@@ -31,6 +31,7 @@ import { Access } from '../../common/decorators/access.decorator';
 import { RequestId } from '../../common/decorators/request-id.decorator';
 import { RequestSignal } from '../../common/decorators/request-signal.decorator';
 import { setServedModelHeaders } from '../../logging/served-model';
+import { ModelHealthIndicator } from '../../model/model.health';
 import { ModelService } from '../../model/model.service';
 import { GracefulShutdown } from '../../shutdown/graceful-shutdown.service';
 import { TranslationService } from '../translation.service';
@@ -88,6 +89,7 @@ export class OpenInferenceController {
     private readonly models: ModelService,
     private readonly translation: TranslationService,
     private readonly shutdown: GracefulShutdown,
+    private readonly modelHealth: ModelHealthIndicator,
   ) {}
 
   @Get()
@@ -99,10 +101,18 @@ export class OpenInferenceController {
 
   @Get(`${V2_ROUTES.health}/live`)
   @Access('probe')
-  @ApiOperation({ summary: 'V2 server live: 200 while the process serves HTTP' })
+  @ApiOperation({
+    summary:
+      'V2 server live: 200 while the process serves HTTP and its model runtime is alive (as /health/live); 400 (live: false) when the runtime died and from SIGTERM on',
+  })
   @ApiOkResponse({ type: V2LiveDto })
-  live(): V2LiveDto {
-    return { live: true };
+  @ApiBadRequestResponse({ type: V2LiveDto, description: 'The model runtime died, or draining' })
+  live(@Res({ passthrough: true }) res: Response): V2LiveDto {
+    const live =
+      this.shutdown.phase === 'serving' &&
+      this.modelHealth.isRuntimeAlive().runtime.status === 'up';
+    if (!live) res.status(HttpStatus.BAD_REQUEST);
+    return { live };
   }
 
   @Get(`${V2_ROUTES.health}/ready`)
