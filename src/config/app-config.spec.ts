@@ -91,6 +91,10 @@ describe('loadAppConfig', () => {
     [{ METRICS_TOKEN: '' }, 'METRICS_TOKEN=<secret, 0 characters>: is blank'],
     [{ REQUEST_TIMEOUT_MS: '2147483648' }, 'REQUEST_TIMEOUT_MS="2147483648"'],
     [{ LOG_FILES: 'false', LOG_STDOUT: 'false' }, 'LOG_FILES="false": with LOG_STDOUT=false'],
+    [
+      { MODEL_VERSION: '2', MODEL_CANARY: 'en-hi:3=10' },
+      'MODEL_CANARY="en-hi:3=10": splits traffic of en-hi, which MODEL_VERSION pins',
+    ],
     // kept as it is by the translator: the warm-up would not run the model
     [{ WARMUP_TEXT: '12345' }, 'WARMUP_TEXT="12345": needs English (a Latin letter)'],
     [{ WARMUP_TEXT: 'नमस्ते' }, 'needs English (a Latin letter)'],

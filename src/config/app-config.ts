@@ -126,6 +126,13 @@ function crossCheck(dto: EnvDto, env: NodeJS.ProcessEnv): string[] {
   if (dto.MODEL_VERSION !== undefined && normalizeVersion(dto.MODEL_VERSION) === undefined) {
     conflicts.push(`${setting('MODEL_VERSION')}: is past the largest version number`);
   }
+  // A pin takes all of the default model's traffic: a canary for it would silently get none.
+  const canaryModels = (dto.MODEL_CANARY ?? '').split(',').map((e) => e.split(':')[0]);
+  if (dto.MODEL_VERSION !== undefined && canaryModels.includes(dto.MODEL_NAME)) {
+    conflicts.push(
+      `${setting('MODEL_CANARY')}: splits traffic of ${dto.MODEL_NAME}, which MODEL_VERSION pins to one version; unset one of them`,
+    );
+  }
   // Node refuses a server whose header deadline is past its whole-request deadline.
   if (dto.HEADERS_TIMEOUT_MS > dto.RECEIVE_TIMEOUT_MS) {
     conflicts.push(

@@ -137,6 +137,28 @@ describe('BatchScheduler', () => {
     expect(large.sequences).toEqual((await generator.generate(sources(10), beam)).sequences);
   });
 
+  it('starves nobody: a waiting request goes before later arrivals of other options', async () => {
+    const { generator, scheduler, metrics, hooks } = await setup({ MAX_BATCH_SIZE: '1' });
+    const done: string[] = [];
+    // a 3-sentence greedy request, and a new beam request arriving during each of 6 batches
+    let seenBatches = 0;
+    const others: Promise<unknown>[] = [];
+    hooks.onRun = () => {
+      if (metrics.batchSizes.length === seenBatches || others.length >= 6) return;
+      seenBatches = metrics.batchSizes.length;
+      const n = others.length;
+      others.push(
+        scheduler.submit(generator, sources(1, 20 + n), beam).then(() => done.push(`beam${n}`)),
+      );
+    };
+    await scheduler.submit(generator, sources(3), greedy).then(() => done.push('greedy'));
+    await Promise.all(others);
+    // round robin by last turn or arrival: greedy, beam0, greedy, beam1, beam2, greedy. The
+    // newcomers keep coming while it waits, yet it does not wait for all six of them
+    expect(done.indexOf('greedy')).toBe(3);
+    expect(done).toHaveLength(7);
+  });
+
   it('serves requests that fit in one batch each in arrival order', async () => {
     const { generator, scheduler } = await setup({ MAX_BATCH_SIZE: '1' });
     const order: number[] = [];

@@ -32,7 +32,11 @@ interface PendingRequest {
   resolve: (out: GenerationOutput) => void;
   reject: (e: unknown) => void;
   done: boolean;
-  /** number of the last batch that took sentences of it (0: none yet), for turn-taking */
+  /**
+   * Its place in the turn-taking: the number of the last batch that took sentences of it, or,
+   * before its first, the batches started when it arrived less a half (so it goes before a
+   * request whose turn came while it waited, and after every one that waited longer)
+   */
   lastBatch: number;
 }
 
@@ -130,7 +134,7 @@ export class BatchScheduler {
         resolve,
         reject,
         done: false,
-        lastBatch: 0,
+        lastBatch: this.batches - 0.5,
       };
       const now = performance.now();
       const items = batch.map<Item>((ids, index) => ({
@@ -295,11 +299,12 @@ export class BatchScheduler {
   }
 
   /**
-   * Requests take turns: the oldest waiting sentence of the request whose sentences were batched
-   * least recently (never, for a new one). Requests that fit in one batch are served in arrival
+   * Requests take turns: the oldest waiting sentence of the request whose last turn (or, before
+   * its first, its arrival) is the earliest. Requests that fit in one batch are served in arrival
    * order as before, but one large slow request (256 sentences at beam 8 and 512 new tokens
-   * hold the model for minutes) no longer makes everyone behind it wait for all of it: each
-   * request that arrives meanwhile gets the model after the batch that is running.
+   * hold the model for minutes) no longer makes everyone behind it wait for all of it: a request
+   * that arrives meanwhile gets the model after the batch that is running. Nobody starves: a
+   * waiting request's place is fixed, and every later arrival or turn queues behind it.
    */
   private nextHead(): Item {
     let head = this.queue[0];

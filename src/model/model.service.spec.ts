@@ -367,7 +367,9 @@ describe('ModelService as a model repository', () => {
     await service.load();
     const served = Array.from({ length: 20 }, () => lookup(service).version);
     expect(new Set(served)).toEqual(new Set(['1']));
-    expect(lookup(service, 'fake', '2').version).toBe('2'); // still reachable by name
+    // nor is the canary loaded, or shown with a weight it does not get
+    expect(versionsOf(service)).toEqual([['1', 'ready', true]]);
+    expect(service.view('fake').canary).toBeUndefined();
   });
 
   it('says, once, that a version policy selecting no folder on disk serves nothing', async () => {

@@ -580,7 +580,10 @@ export class ModelService implements OnApplicationShutdown {
       entry.policy = this.defaultPolicy;
       entry.policySource = 'MODEL_VERSION_POLICY';
     }
-    entry.canary = this.config.model.canary[entry.name] ?? file.canary;
+    // a pin takes all default traffic: a canary in the policy file is not loaded nor split to
+    // (one in MODEL_CANARY is refused at start-up)
+    entry.canary =
+      pinned !== undefined ? undefined : (this.config.model.canary[entry.name] ?? file.canary);
   }
 
   private setModelFailure(entry: ModelEntry, reason: string): void {
@@ -774,14 +777,9 @@ export class ModelService implements OnApplicationShutdown {
     return ready.find((h) => h.version !== entry.canary?.version) ?? ready[0];
   }
 
-  /**
-   * The default version, or the canary for its share of requests when both are ready. A
-   * MODEL_VERSION pin takes all of them: pinning is what an operator does when a version must
-   * not serve (a canary in version_policy.json would otherwise still take its share).
-   */
+  /** The default version, or the canary for its share of requests when both are ready. */
   private route(entry: ModelEntry): ModelVersionHandle | undefined {
     const stable = this.defaultHandle(entry);
-    if (entry.name === this.modelName && this.config.model.version !== undefined) return stable;
     const canary = entry.canary && entry.versions.get(entry.canary.version);
     if (!stable || !canary || canary === stable || canary.state !== 'ready') return stable;
     return isCanaryTurn(entry.splitCounter++, entry.canary!.weight) ? canary : stable;

@@ -12,6 +12,12 @@ const { MarianTokenizer } = require('../../dist/inference/marian-tokenizer');
 const [tokenizerPath, linesPath] = process.argv.slice(2);
 const lines = fs.readFileSync(linesPath, 'utf8').split('\n');
 if (lines[lines.length - 1] === '') lines.pop();
-MarianTokenizer.fromDir(path.dirname(tokenizerPath)).then((tokenizer) => {
-  process.stdout.write(lines.map((line) => JSON.stringify(tokenizer.encode(line))).join('\n') + '\n');
-});
+MarianTokenizer.fromDir(path.dirname(tokenizerPath)).then(
+  (tokenizer) => {
+    process.stdout.write(lines.map((line) => JSON.stringify(tokenizer.encode(line))).join('\n') + '\n');
+  },
+  (error) => {
+    console.error(`sp-encode: ${error.message}`);
+    process.exit(1);
+  },
+);
