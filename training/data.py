@@ -75,19 +75,23 @@ def parse_source_weights(spec: str) -> dict[str, float]:
     return weights
 
 
+def _names_tag(name: str, tag: str) -> bool:
+    """A source-weight name matches its tag, or every tag starting with what precedes a final ``*``."""
+    return name == tag or (name.endswith("*") and tag.startswith(name[:-1]))
+
+
 def weight_for(tag: str, weights: dict[str, float]) -> float:
     if tag in weights:
         return weights[tag]
     for name, w in weights.items():
-        if name.endswith("*") and tag.startswith(name[:-1]):
+        if _names_tag(name, tag):
             return w
     return 1.0
 
 
 def unmatched_weights(weights: dict[str, float], tags: set[str]) -> list[str]:
     """The names in ``weights`` that no tag matches (a typo such as ``tatoba=2`` would weigh nothing)."""
-    return [name for name in weights
-            if not any(t == name or (name.endswith("*") and t.startswith(name[:-1])) for t in tags)]
+    return [name for name in weights if not any(_names_tag(name, t) for t in tags)]
 
 
 def sample_epoch(pairs: list[Pair], weights: dict[str, float], rng: random.Random) -> list[Pair]:

@@ -15,12 +15,11 @@ from .data import read_split
 from .events import log_training_event
 from .export import load_checkpoint, round_weights_to_float16, stores_float16_weights
 from .model import count_parameters
-from .parity import ensure_service_built, onnx_logit_parity
+from .parity import TRANSLATE_CLI, ensure_service_built, onnx_logit_parity
 from .paths import REPO_ROOT
 from .scoring import corpus_bleu, corpus_chrf, number_fidelity
 from .train import dev_subset, translate_ids
 
-TRANSLATE_CLI = REPO_ROOT / "dist" / "cli" / "translate-file.js"
 EVERYDAY_SENTENCES = [
     "Hello, how are you?",
     "Where is the railway station?",
@@ -29,14 +28,10 @@ EVERYDAY_SENTENCES = [
 ]
 
 
-def ensure_cli_built() -> None:
-    ensure_service_built()
-
-
 def translate_with_service(model_dir: Path, lines: list[str], beam_size: int, split: bool = True,
                            max_new_tokens: int = 256) -> tuple[list[dict], float]:
     """Translate with the service's tokenizer and generator (``dist/cli/translate-file.js``)."""
-    ensure_cli_built()
+    ensure_service_built()
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "src.txt", Path(tmp) / "out.jsonl"
         src.write_text("\n".join(lines) + "\n", encoding="utf-8")

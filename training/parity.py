@@ -45,11 +45,12 @@ def segmentation_score(sp: spm.SentencePieceProcessor, ids: list[int]) -> float:
 
 
 SERVICE_DIST = REPO_ROOT / "dist"
+TRANSLATE_CLI = SERVICE_DIST / "cli" / "translate-file.js"
 
 
 def ensure_service_built() -> None:
     """The Node side of every check runs the service's compiled code (dist/): built once when missing."""
-    needed = [SERVICE_DIST / "cli" / "translate-file.js", SERVICE_DIST / "inference" / "marian-tokenizer.js"]
+    needed = [TRANSLATE_CLI, SERVICE_DIST / "inference" / "marian-tokenizer.js"]
     if not all(p.exists() for p in needed):
         subprocess.run(["npm", "run", "build"], cwd=REPO_ROOT, check=True, capture_output=True)
 

@@ -13,6 +13,23 @@ const body = (statusCode: number, error: string, reason: string, message: string
   request_id: REQUEST_ID,
 });
 
+/** Examples several documented responses share. */
+const INTERNAL_EXAMPLE = {
+  summary: 'Server fault',
+  value: body(500, 'Internal Server Error', 'internal', 'internal server error'),
+};
+const SHUTTING_DOWN_EXAMPLE = {
+  summary: 'This instance is draining (retry on another)',
+  value: body(
+    503,
+    'Service Unavailable',
+    'shutting_down',
+    'this instance is shutting down and takes no new requests; retry on another',
+  ),
+};
+const INTERNAL_DESCRIPTION =
+  'A server fault, logged with its stack under the request id; bad input never leads here';
+
 /** Documented error responses, with one example per way each status can happen. */
 export const ERROR_RESPONSES = {
   badRequest: {
@@ -138,15 +155,7 @@ export const ERROR_RESPONSES = {
           'model "en-hi" is not ready (failed): checksum mismatch for onnx/encoder_model.onnx: expected 9f86…, got 2c26…',
         ),
       },
-      shuttingDown: {
-        summary: 'This instance is draining (retry on another)',
-        value: body(
-          503,
-          'Service Unavailable',
-          'shutting_down',
-          'this instance is shutting down and takes no new requests; retry on another',
-        ),
-      },
+      shuttingDown: SHUTTING_DOWN_EXAMPLE,
       queueFull: {
         summary: 'Inference queue full',
         value: body(
@@ -226,19 +235,12 @@ export const ERROR_RESPONSES = {
   },
   internal: {
     type: ErrorResponseDto,
-    description:
-      'A server fault, logged with its stack under the request id; bad input never leads here',
-    examples: {
-      internal: {
-        summary: 'Server fault',
-        value: body(500, 'Internal Server Error', 'internal', 'internal server error'),
-      },
-    },
+    description: INTERNAL_DESCRIPTION,
+    examples: { internal: INTERNAL_EXAMPLE },
   },
   predictionInternal: {
     type: ErrorResponseDto,
-    description:
-      'A server fault, logged with its stack under the request id; bad input never leads here',
+    description: INTERNAL_DESCRIPTION,
     examples: {
       inference: {
         summary: 'The model failed on this request',
@@ -249,10 +251,7 @@ export const ERROR_RESPONSES = {
           `inference failed for this request (request id ${REQUEST_ID}); the error is logged`,
         ),
       },
-      internal: {
-        summary: 'Another server fault',
-        value: body(500, 'Internal Server Error', 'internal', 'internal server error'),
-      },
+      internal: INTERNAL_EXAMPLE,
     },
   },
   shuttingDown: {
@@ -262,16 +261,6 @@ export const ERROR_RESPONSES = {
     headers: {
       'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer', example: 1 } },
     },
-    examples: {
-      shuttingDown: {
-        summary: 'Draining',
-        value: body(
-          503,
-          'Service Unavailable',
-          'shutting_down',
-          'this instance is shutting down and takes no new requests; retry on another',
-        ),
-      },
-    },
+    examples: { shuttingDown: SHUTTING_DOWN_EXAMPLE },
   },
 } satisfies Record<string, ApiResponseNoStatusOptions>;

@@ -1,3 +1,4 @@
+import { LATIN_LETTER } from '../common/latin-script';
 import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -61,7 +62,7 @@ export class EnvDto {
   // runtime health check, which translates it too) would never run the model.
   @IsString()
   @IsNotEmpty()
-  @Matches(/\p{Script=Latin}/u, {
+  @Matches(LATIN_LETTER, {
     message: 'needs English (a Latin letter): a text without one is not sent to the model',
   })
   WARMUP_TEXT = 'Hello world.';

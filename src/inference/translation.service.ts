@@ -178,11 +178,11 @@ export class TranslationService {
     }
     // characters are code points: an emoji is one, not its two UTF-16 units (cheap test first)
     const tooLong = texts.findIndex(
-      (t) => t.length > maxCharsPerText && codePoints(t) > maxCharsPerText,
+      (t) => t.length > maxCharsPerText && [...t].length > maxCharsPerText,
     );
     if (tooLong !== -1) {
       throw inputLimitExceeded(
-        `text[${tooLong}] has ${codePoints(texts[tooLong])} characters; at most ${maxCharsPerText} per text (MAX_CHARS_PER_TEXT)`,
+        `text[${tooLong}] has ${[...texts[tooLong]].length} characters; at most ${maxCharsPerText} per text (MAX_CHARS_PER_TEXT)`,
       );
     }
     const sentencesPerText = texts.map((t) => splitSentences(t));
@@ -197,18 +197,3 @@ export class TranslationService {
 }
 
 const round = (v: number) => Math.round(v * 10) / 10;
-
-/** Unicode code points in a string (what users count as characters, emoji included). */
-function codePoints(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // a high surrogate followed by a low one is one code point
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) i++;
-    }
-    n++;
-  }
-  return n;
-}

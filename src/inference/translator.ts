@@ -1,3 +1,4 @@
+import { LATIN_LETTER } from '../common/latin-script';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -38,9 +39,6 @@ export interface TranslateOptions {
   /** answers for sentences translated before; misses are stored after decoding */
   cache?: SegmentCache;
 }
-
-/** Any letter of the Latin script: what an English sentence has at least one of. */
-const HAS_LATIN_LETTER = /\p{Script=Latin}/u;
 
 export interface SegmentTranslation {
   text: string;
@@ -160,12 +158,12 @@ export class Translator {
     // No Latin letter, no English to translate (numbers, emoji, Hindi or another script): the
     // model would garble or drop it ("12345" -> "1234", an emoji -> ""), so it is kept as it is.
     encoded.forEach(({ ids }, index) => {
-      if (ids.length === 0 || HAS_LATIN_LETTER.test(segments[index])) return;
+      if (ids.length === 0 || LATIN_LETTER.test(segments[index])) return;
       results[index] = {
         text: segments[index].trim(),
         ids: [],
         inputTokens: ids.length,
-        unknownTokens: ids.filter((id) => id === this.tokenizer.unkTokenId).length,
+        unknownTokens: this.unknownTokens(ids),
         // returned whole, however long: nothing of it was cut
         truncated: false,
         outputCut: false,
@@ -197,7 +195,7 @@ export class Translator {
           text: this.tokenizer.decode(sequences[j]),
           ids: sequences[j],
           inputTokens: encoded[index].ids.length,
-          unknownTokens: encoded[index].ids.filter((id) => id === this.tokenizer.unkTokenId).length,
+          unknownTokens: this.unknownTokens(encoded[index].ids),
           truncated: encoded[index].truncated,
           // sequences hold no </s>: one as long as the budget never reached it
           outputCut: sequences[j].length >= generate.maxNewTokens,
@@ -258,6 +256,10 @@ export class Translator {
 
   async dispose(): Promise<void> {
     await Promise.all(this.sessions.map((s) => s.release()));
+  }
+
+  private unknownTokens(ids: number[]): number {
+    return ids.filter((id) => id === this.tokenizer.unkTokenId).length;
   }
 
   /** Source ids, cut to the encoder's position limit with `</s>` kept last. */

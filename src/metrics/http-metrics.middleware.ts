@@ -1,6 +1,6 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { isPredictionRequest, predictionRouteOf, requestPath } from '../app.routes';
+import { predictionRouteOf, requestPath } from '../app.routes';
 import { CLIENT_CLOSED_STATUS } from '../common/interceptors/timeout.interceptor';
 import { ServiceMetrics } from './service-metrics';
 
@@ -13,7 +13,7 @@ export function routeLabel(req: Request): string {
   const pattern = (req.route as { path?: unknown } | undefined)?.path;
   // Middleware-only matches carry a wildcard pattern: no controller route was reached.
   if (typeof pattern === 'string' && !pattern.includes('*')) return `${req.baseUrl}${pattern}`;
-  return isPredictionRequest(req) ? predictionRouteOf(requestPath(req))! : 'unmatched';
+  return (req.method === 'POST' && predictionRouteOf(requestPath(req))) || 'unmatched';
 }
 
 /**

@@ -77,7 +77,7 @@ interface ModelEntry {
   /** the policy and folders last found to select no version, so that is logged once */
   emptySelection?: string;
   /** versions being unloaded: shown (state `unloading`, requests still running) until released */
-  retiring: Map<string, ModelVersionHandle>;
+  unloading: Map<string, ModelVersionHandle>;
   /** requests split so far, for the deterministic canary interleaving */
   splitCounter: number;
   /** whether a scan of it has finished (before that it counts as loading) */
@@ -351,7 +351,6 @@ export class ModelService implements OnApplicationShutdown {
         entry.adminLoaded.delete(version);
         entry.adminUnloaded.add(version);
       }
-      entry.unloadedAt = new Date().toISOString();
       await this.reconcile(name);
       return targets.map((h) => h.retire());
     });
@@ -436,7 +435,7 @@ export class ModelService implements OnApplicationShutdown {
         adminLoaded: new Set(),
         adminUnloaded: new Set(),
         disabled: false,
-        retiring: new Map(),
+        unloading: new Map(),
         splitCounter: 0,
         scanned: false,
       };
@@ -636,7 +635,7 @@ export class ModelService implements OnApplicationShutdown {
     return new ModelVersionHandle(entry.name, version, dir, fingerprint, (h) => {
       // a candidate that is not (yet) in the registry has no series of its own, nor has a
       // retiring load whose version was loaded anew
-      const shown = entry.versions.get(h.version) ?? entry.retiring.get(h.version);
+      const shown = entry.versions.get(h.version) ?? entry.unloading.get(h.version);
       if (shown === h) this.publishState(h);
     });
   }
@@ -689,7 +688,7 @@ export class ModelService implements OnApplicationShutdown {
     if (entry.versions.get(handle.version) === handle) {
       entry.versions.delete(handle.version);
       // shown as unloading, with its running requests, until its sessions are released
-      if (dropSeries) entry.retiring.set(handle.version, handle);
+      if (dropSeries) entry.unloading.set(handle.version, handle);
       if (entry.versions.size === 0) entry.unloadedAt = new Date().toISOString();
     }
     const labels = { model_name: handle.name, model_version: handle.version };
@@ -702,7 +701,7 @@ export class ModelService implements OnApplicationShutdown {
       )
       .then(() => {
         this.retiring.delete(done);
-        if (entry.retiring.get(handle.version) === handle) entry.retiring.delete(handle.version);
+        if (entry.unloading.get(handle.version) === handle) entry.unloading.delete(handle.version);
         // a reloaded version keeps its series: the new load of it now owns them
         if (dropSeries && !entry.versions.has(handle.version)) {
           this.metrics.setVersionState(labels, undefined, VERSION_STATES);
@@ -732,7 +731,7 @@ export class ModelService implements OnApplicationShutdown {
       this.metrics.setModel(this.modelName, version);
     }
     const entry = this.entries.get(this.modelName);
-    const loaded = entry !== undefined && (entry.versions.size > 0 || entry.retiring.size > 0);
+    const loaded = entry !== undefined && (entry.versions.size > 0 || entry.unloading.size > 0);
     if (loaded) {
       this.dropNotReadyPlaceholder();
     } else if (this.labelledVersion !== undefined && !this.notReadyPlaceholder) {
@@ -787,7 +786,7 @@ export class ModelService implements OnApplicationShutdown {
 
   private versionStatuses(entry: ModelEntry): VersionStatus[] {
     const def = this.defaultHandle(entry);
-    const unloading = [...entry.retiring.values()].filter((h) => !entry.versions.has(h.version));
+    const unloading = [...entry.unloading.values()].filter((h) => !entry.versions.has(h.version));
     return [...entry.versions.values(), ...unloading]
       .sort((a, b) => byVersion(a.version, b.version))
       .map((h) => ({

@@ -1,3 +1,5 @@
+import { LATIN_LETTER } from '../common/latin-script';
+
 /** Features of one source sentence, compared against the training profile. */
 export interface TextFeatures {
   /** source tokens without the appended `</s>` */
@@ -8,11 +10,10 @@ export interface TextFeatures {
 }
 
 const LETTER = /\p{L}/gu;
-const LATIN = /\p{Script=Latin}/u;
 
 export function nonLatinShare(text: string): number {
   const letters = text.match(LETTER);
   if (!letters) return 0;
-  const nonLatin = letters.filter((l) => !LATIN.test(l)).length;
+  const nonLatin = letters.filter((l) => !LATIN_LETTER.test(l)).length;
   return nonLatin / letters.length;
 }
