@@ -79,8 +79,8 @@ describe('observability', () => {
         `anuvaad_inference_stage_duration_seconds_count{${labels},stage="encode"}`,
         `anuvaad_inference_stage_duration_seconds_count{${labels},stage="decode"}`,
         `anuvaad_inference_stage_duration_seconds_count{${labels},stage="detokenize"}`,
-        `anuvaad_input_tokens_count{${labels}}`,
-        `anuvaad_generated_tokens_count{${labels}}`,
+        `anuvaad_input_tokens_per_text_count{${labels}}`,
+        `anuvaad_generated_tokens_per_text_count{${labels}}`,
         `anuvaad_translations_total{${labels}}`,
         `anuvaad_errors_total{${labels},reason="validation_failed"} 1`,
         `anuvaad_model_ready{${labels}} 1`,
@@ -94,6 +94,26 @@ describe('observability', () => {
         Number(/anuvaad_translations_total\{[^}]*\} (\d+)/.exec(text)![1]),
       ).toBeGreaterThanOrEqual(2);
     });
+  });
+
+  it('exports no two families that an OpenMetrics scraper would read as one', async () => {
+    const text = (await request(t.http).get('/metrics').expect(200)).text;
+    const types = new Map(
+      [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]] as const),
+    );
+    // OpenMetrics names a counter without `_total` and reserves a histogram's sample suffixes
+    const claimed = new Map<string, string>();
+    for (const [name, type] of types) {
+      const family = type === 'counter' ? name.replace(/_total$/, '') : name;
+      const names = type === 'histogram' ? ['', '_bucket', '_sum', '_count'] : [''];
+      for (const suffix of names) {
+        const key = family + suffix;
+        expect([key, claimed.get(key) ?? name]).toEqual([key, name]);
+        claimed.set(key, name);
+      }
+    }
+    expect(types.get('anuvaad_generated_tokens_total')).toBe('counter');
+    expect(types.get('anuvaad_generated_tokens_per_text')).toBe('histogram');
   });
 
   it('labels a body refused before routing with its prediction route, not "unmatched"', async () => {

@@ -48,7 +48,7 @@ describe('ServiceMetrics', () => {
       'anuvaad_inference_stage_duration_seconds_sum{model_name="m",model_version="3",stage="decode"} 0.008',
     );
     expect(await series(METRIC.inputTokens)).toContain(
-      'anuvaad_input_tokens_sum{model_name="m",model_version="3"} 12',
+      'anuvaad_input_tokens_per_text_sum{model_name="m",model_version="3"} 12',
     );
     expect(metrics.summary()).toMatchObject({ predictions: 1, errors: 0, error_rate: 0 });
   });

@@ -156,7 +156,7 @@ export function dashboardStructure() {
     'latency p50': /histogram_quantile\(0\.5,[\s\S]*anuvaad_http_request_duration_seconds_bucket/,
     'latency p95': /histogram_quantile\(0\.95,[\s\S]*anuvaad_http_request_duration_seconds_bucket/,
     'latency p99': /histogram_quantile\(0\.99,[\s\S]*anuvaad_http_request_duration_seconds_bucket/,
-    'tokens/s': /rate\(anuvaad_generated_tokens_sum/,
+    'tokens/s': /rate\(anuvaad_generated_tokens_per_text_sum/,
     'batch size': /anuvaad_batch_size_(bucket|sum)/,
     'queue': /anuvaad_batch_queue_length/,
     'in flight': /anuvaad_http_requests_in_flight/,
