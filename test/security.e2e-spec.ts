@@ -23,13 +23,20 @@ async function raw(t: TestApp, payload: string): Promise<string> {
 const jsonBody = (answer: string) =>
   JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
 
+// bearer secrets are at least 16 characters (MIN_SECRET_LENGTH)
+const KEY_ONE = 'key-one-0123456789';
+const KEY_TWO = 'key-two-0123456789';
+const SCRAPE_TOKEN = 'scrape-token-0123456789';
+const KEY_A = 'key-a-0123456789ab';
+const KEY_B = 'key-b-0123456789ab';
+
 describe('access control', () => {
   describe('with API_KEYS and METRICS_TOKEN set', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await startApp({
-        API_KEYS: 'key-one, key-two',
-        METRICS_TOKEN: 'scrape-token',
+        API_KEYS: `${KEY_ONE}, ${KEY_TWO}`,
+        METRICS_TOKEN: SCRAPE_TOKEN,
         ADMIN_TOKEN: 'admin-token-0123456789',
       });
     });
@@ -49,7 +56,8 @@ describe('access control', () => {
     });
 
     it('refuses a wrong key, whatever its length, and other schemes', async () => {
-      for (const auth of ['Bearer key-on', 'Bearer key-one-', 'Bearer x', 'Basic a2V5LW9uZQ==']) {
+      const wrong = [KEY_ONE.slice(0, -1), `${KEY_ONE}-`, 'x'].map((key) => `Bearer ${key}`);
+      for (const auth of [...wrong, `Basic ${Buffer.from(KEY_ONE).toString('base64')}`]) {
         const res = await request(t.http)
           .post('/v1/translate')
           .set('authorization', auth)
@@ -60,7 +68,7 @@ describe('access control', () => {
     });
 
     it('accepts every configured key', async () => {
-      for (const key of ['key-one', 'key-two']) {
+      for (const key of [KEY_ONE, KEY_TWO]) {
         await request(t.http)
           .post('/v1/translate')
           .set('authorization', `Bearer ${key}`)
@@ -73,9 +81,12 @@ describe('access control', () => {
       await request(t.http).get('/health/live').expect(200);
       await request(t.http).get('/health/ready').expect(200);
       await request(t.http).get('/metrics').expect(401);
-      await request(t.http).get('/metrics').set('authorization', 'Bearer key-one').expect(401);
+      await request(t.http).get('/metrics').set('authorization', `Bearer ${KEY_ONE}`).expect(401);
       await request(t.http).get('/metrics/summary').expect(401);
-      await request(t.http).get('/metrics').set('authorization', 'Bearer scrape-token').expect(200);
+      await request(t.http)
+        .get('/metrics')
+        .set('authorization', `Bearer ${SCRAPE_TOKEN}`)
+        .expect(200);
     });
 
     it('keeps the Open Inference Protocol health routes open and its model routes behind the keys', async () => {
@@ -84,7 +95,7 @@ describe('access control', () => {
       await request(t.http).get('/v2/models/tiny').expect(401);
       await request(t.http)
         .get('/v2/models/tiny')
-        .set('authorization', 'Bearer key-two')
+        .set('authorization', `Bearer ${KEY_TWO}`)
         .expect(200);
     });
 
@@ -94,7 +105,7 @@ describe('access control', () => {
           .post('/v1/admin/models/tiny/unload')
           .set('authorization', auth)
           .send({ version: '9' });
-      expect((await unload('Bearer key-one').expect(401)).body.reason).toBe('unauthorized');
+      expect((await unload(`Bearer ${KEY_ONE}`).expect(401)).body.reason).toBe('unauthorized');
       // the admin token passes (version 9 does not exist: 404, not 401)
       expect((await unload('Bearer admin-token-0123456789').expect(404)).body.reason).toBe(
         'model_not_found',
@@ -116,15 +127,15 @@ describe('access control', () => {
 describe('rate limits', () => {
   it('limits each API key separately, with 429, Retry-After and the error shape', async () => {
     const t = await startApp({
-      API_KEYS: 'a,b',
+      API_KEYS: `${KEY_A},${KEY_B}`,
       RATE_LIMIT_PER_KEY: '3',
       RATE_LIMIT_WINDOW_MS: '60000',
     });
     try {
       const call = (key: string) =>
         request(t.http).get('/v1/models').set('authorization', `Bearer ${key}`);
-      for (let i = 0; i < 3; i++) await call('a').expect(200);
-      const limited = await call('a').expect(429);
+      for (let i = 0; i < 3; i++) await call(KEY_A).expect(200);
+      const limited = await call(KEY_A).expect(429);
       expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
       expect(limited.body).toMatchObject({
@@ -137,10 +148,10 @@ describe('rate limits', () => {
       // one count over all API routes, not per route
       await request(t.http)
         .post('/v1/translate')
-        .set('authorization', 'Bearer a')
+        .set('authorization', `Bearer ${KEY_A}`)
         .send({ text: 'Hi' })
         .expect(429);
-      await call('b').expect(200);
+      await call(KEY_B).expect(200);
       // probes are never throttled
       for (let i = 0; i < 5; i++) await request(t.http).get('/health/ready').expect(200);
     } finally {
@@ -163,7 +174,7 @@ describe('rate limits', () => {
   });
 
   it('counts requests with a wrong or missing API key against the address limit', async () => {
-    const t = await startApp({ API_KEYS: 'a', RATE_LIMIT_PER_ADDRESS: '3' });
+    const t = await startApp({ API_KEYS: KEY_A, RATE_LIMIT_PER_ADDRESS: '3' });
     try {
       await request(t.http).get('/v1/models').expect(401);
       await request(t.http).get('/v1/models').set('authorization', 'Bearer guess1').expect(401);
@@ -174,7 +185,7 @@ describe('rate limits', () => {
         .set('authorization', 'Bearer guess3')
         .expect(429);
       expect(limited.body.message).toContain('RATE_LIMIT_PER_ADDRESS');
-      await request(t.http).get('/v1/models').set('authorization', 'Bearer a').expect(429);
+      await request(t.http).get('/v1/models').set('authorization', `Bearer ${KEY_A}`).expect(429);
     } finally {
       await t.app.close();
     }

@@ -59,12 +59,12 @@ describe('loadAppConfig', () => {
 
   it('splits comma-separated lists and drops blanks', () => {
     const config = loadAppConfig({
-      API_KEYS: ' k1 ,k2,, ',
+      API_KEYS: ' key-one-0123456789 ,key-two-0123456789,, ',
       CORS_ORIGINS: 'https://a.example,https://b.example',
-      METRICS_TOKEN: 'scrape',
+      METRICS_TOKEN: 'scrape-token-0123456789\n',
     });
-    expect(config.access.apiKeys).toEqual(['k1', 'k2']);
-    expect(config.access.metricsToken).toBe('scrape');
+    expect(config.access.apiKeys).toEqual(['key-one-0123456789', 'key-two-0123456789']);
+    expect(config.access.metricsToken).toBe('scrape-token-0123456789');
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
   });
 
@@ -89,6 +89,16 @@ describe('loadAppConfig', () => {
     [{ API_KEYS: '' }, 'API_KEYS=<secret, 0 characters>: holds no key'],
     [{ METRICS_TOKEN: '   ' }, 'METRICS_TOKEN=<secret, 3 characters>: is blank'],
     [{ METRICS_TOKEN: '' }, 'METRICS_TOKEN=<secret, 0 characters>: is blank'],
+    // short secrets can be guessed; the message counts them without showing them
+    [
+      { API_KEYS: 'key-one-0123456789,short,also-short' },
+      'API_KEYS=<secret, 35 characters>: 2 keys are shorter than 16 characters',
+    ],
+    [{ API_KEYS: 'k1' }, 'API_KEYS=<secret, 2 characters>: 1 key is shorter than 16 characters'],
+    [
+      { METRICS_TOKEN: 'scrape-token' },
+      'METRICS_TOKEN=<secret, 12 characters>: must be at least 16 characters',
+    ],
     [{ REQUEST_TIMEOUT_MS: '2147483648' }, 'REQUEST_TIMEOUT_MS="2147483648"'],
     [{ LOG_FILES: 'false', LOG_STDOUT: 'false' }, 'LOG_FILES="false": with LOG_STDOUT=false'],
     [

@@ -1,7 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { normalizeVersion } from '../model/version-policy';
-import { EnvDto, LogLevel } from './env.dto';
+import { EnvDto, LogLevel, MIN_SECRET_LENGTH } from './env.dto';
 
 /** Injection token for the typed, validated configuration. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -156,6 +156,17 @@ function crossCheck(dto: EnvDto, env: NodeJS.ProcessEnv): string[] {
   }
   if (dto.METRICS_TOKEN !== undefined && dto.METRICS_TOKEN.trim() === '') {
     conflicts.push(`${setting('METRICS_TOKEN')}: is blank; unset it to leave /metrics open`);
+  }
+  // A short bearer secret can be guessed by trying them all; ADMIN_TOKEN has the same floor.
+  const short = list(dto.API_KEYS ?? '').filter((key) => key.length < MIN_SECRET_LENGTH).length;
+  if (short > 0) {
+    conflicts.push(
+      `${setting('API_KEYS')}: ${short} key${short === 1 ? ' is' : 's are'} shorter than ${MIN_SECRET_LENGTH} characters`,
+    );
+  }
+  const metricsToken = dto.METRICS_TOKEN?.trim() ?? '';
+  if (metricsToken !== '' && metricsToken.length < MIN_SECRET_LENGTH) {
+    conflicts.push(`${setting('METRICS_TOKEN')}: must be at least ${MIN_SECRET_LENGTH} characters`);
   }
   if (!dto.LOG_FILES && !dto.LOG_STDOUT) {
     conflicts.push(

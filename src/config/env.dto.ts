@@ -16,6 +16,9 @@ import {
 } from 'class-validator';
 import { MAX_NEW_TOKENS_CAP } from '../inference/generation-settings';
 
+/** Shortest bearer secret accepted (ADMIN_TOKEN, each of API_KEYS, METRICS_TOKEN). */
+export const MIN_SECRET_LENGTH = 16;
+
 const TRUE_WORDS = ['true', '1', 'yes', 'on'];
 const FALSE_WORDS = ['false', '0', 'no', 'off'];
 
@@ -88,7 +91,9 @@ export class EnvDto {
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @Matches(/^\S*$/, { message: 'ADMIN_TOKEN must not contain whitespace' })
-  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
+  @MinLength(MIN_SECRET_LENGTH, {
+    message: `ADMIN_TOKEN must be at least ${MIN_SECRET_LENGTH} characters`,
+  })
   ADMIN_TOKEN?: string;
 
   @Type(() => Number) @IsInt() @Min(1) @Max(1024) MAX_TEXTS_PER_REQUEST = 32;
