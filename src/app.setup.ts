@@ -34,6 +34,11 @@ export function configureApp(app: INestApplication): void {
       metrics.recordError(reason, prediction, request);
       logger.warn(`${status} ${reason}: ${message} (request id ${requestId})`);
     };
+    adapter.onConnectionDropped = everyTenSeconds((dropped) =>
+      logger.warn(
+        `${dropped} connection(s) closed unanswered: MAX_CONNECTIONS (${config.http.maxConnections}) were open`,
+      ),
+    );
   }
   (app as NestExpressApplication).disable('x-powered-by');
   // Security headers on every response. The CSP allows what Swagger UI at /docs loads (its own
@@ -91,4 +96,21 @@ export async function createApp(
   );
   configureApp(app);
   return app;
+}
+
+/** Counts calls and reports the count at most once per ten seconds, so a flood logs a few lines. */
+function everyTenSeconds(report: (count: number) => void): () => void {
+  let count = 0;
+  let timer: NodeJS.Timeout | undefined;
+  return () => {
+    count++;
+    if (timer) return;
+    report(count);
+    count = 0;
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (count > 0) report(count);
+      count = 0;
+    }, 10_000).unref();
+  };
 }

@@ -130,12 +130,15 @@ export type RawErrorListener = (answer: {
 /**
  * Express adapter whose Node server enforces the connection-level limits: header size
  * (MAX_HEADER_BYTES → 431), the time a client may take to send its headers (HEADERS_TIMEOUT_MS)
- * and its whole request (RECEIVE_TIMEOUT_MS) → 408, and the idle keep-alive time. Slow clients
- * holding sockets open are cut off on these deadlines, checked every second or faster.
+ * and its whole request (RECEIVE_TIMEOUT_MS) → 408, the idle keep-alive time, and the number of
+ * open connections (MAX_CONNECTIONS). Slow clients holding sockets open are cut off on these
+ * deadlines, checked every second or faster.
  */
 export class HardenedExpressAdapter extends ExpressAdapter {
   /** set once the app's metrics and logger exist (app setup) */
   onRawError?: RawErrorListener;
+  /** told of each connection closed unanswered because MAX_CONNECTIONS were open */
+  onConnectionDropped?: () => void;
 
   constructor(private readonly limits: AppConfig['http']) {
     super();
@@ -157,6 +160,8 @@ export class HardenedExpressAdapter extends ExpressAdapter {
       this.getInstance<http.RequestListener>(),
     );
     server.keepAliveTimeout = keepAliveTimeoutMs;
+    server.maxConnections = this.limits.maxConnections;
+    server.on('drop', () => this.onConnectionDropped?.());
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
       answerClientError(err, socket, this.onRawError),
     );

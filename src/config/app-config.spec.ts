@@ -18,6 +18,7 @@ describe('loadAppConfig', () => {
       headersTimeoutMs: 10000,
       receiveTimeoutMs: 30000,
       keepAliveTimeoutMs: 5000,
+      maxConnections: 1000,
       corsOrigins: [],
     });
     // access control is off until configured

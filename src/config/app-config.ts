@@ -19,6 +19,7 @@ export interface AppConfig {
     headersTimeoutMs: number;
     receiveTimeoutMs: number;
     keepAliveTimeoutMs: number;
+    maxConnections: number;
     /** exact origins, or ['*']; empty = CORS off */
     corsOrigins: string[];
   };
@@ -215,6 +216,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       headersTimeoutMs: dto.HEADERS_TIMEOUT_MS,
       receiveTimeoutMs: dto.RECEIVE_TIMEOUT_MS,
       keepAliveTimeoutMs: dto.KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: dto.MAX_CONNECTIONS,
       corsOrigins: list(dto.CORS_ORIGINS ?? ''),
     },
     access: {

@@ -132,6 +132,11 @@ export class EnvDto {
   @Type(() => Number) @IsInt() @Min(100) @Max(3600000) RECEIVE_TIMEOUT_MS = 30000;
   /** An idle keep-alive connection is closed after this; keep it above a proxy's idle timeout. */
   @Type(() => Number) @IsInt() @Min(0) @Max(3600000) KEEP_ALIVE_TIMEOUT_MS = 5000;
+  /**
+   * Open client connections (idle keep-alive ones included); a connection past it is closed at
+   * once, so a flood of sockets cannot exhaust file descriptors or memory.
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000000) MAX_CONNECTIONS = 1000;
 
   /** Comma-separated API keys; when set, API routes need `Authorization: Bearer <key>`. */
   @IsOptional() @IsString() API_KEYS?: string = undefined;
