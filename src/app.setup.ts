@@ -13,6 +13,8 @@ import { BEARER_SCHEMES, withCommonErrors } from './common/openapi-errors';
 import { SECURITY_SCHEMES } from './common/decorators/access.decorator';
 import { ModelService } from './model/model.service';
 import { REQUEST_ID_HEADER } from './logging/request-id';
+import { SERVED_MODEL_HEADERS } from './logging/served-model';
+import { RATE_LIMIT_HEADERS } from './common/guards/rate-limit.guard';
 import { APP_CONFIG, AppConfig, loadAppConfig } from './config/app-config';
 
 /** Options every instance of the app is created with (main and e2e tests alike). */
@@ -55,7 +57,14 @@ export function configureApp(app: INestApplication): void {
       origin: origins.includes('*') ? '*' : origins,
       methods: ['GET', 'POST'],
       allowedHeaders: ['Content-Type', 'Authorization', REQUEST_ID_HEADER],
-      exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After'],
+      // what a browser client may read: ids, the model that answered, and its rate-limit budget
+      exposedHeaders: [
+        REQUEST_ID_HEADER,
+        'Retry-After',
+        SERVED_MODEL_HEADERS.name,
+        SERVED_MODEL_HEADERS.version,
+        ...RATE_LIMIT_HEADERS,
+      ],
       maxAge: 600,
     });
   }

@@ -432,6 +432,29 @@ describe('CORS_ORIGINS', () => {
       await t.app.close();
     }
   });
+
+  it('lets a browser read the served model and the rate-limit budget', async () => {
+    const t = await startApp({ CORS_ORIGINS: 'https://app.example', RATE_LIMIT_PER_ADDRESS: '5' });
+    try {
+      const res = await request(t.http)
+        .post('/v1/translate')
+        .set('origin', 'https://app.example')
+        .send({ text: 'Hello' })
+        .expect(200);
+      const exposed = String(res.headers['access-control-expose-headers']).toLowerCase().split(',');
+      // every header of the answer a client would look at is readable
+      for (const header of ['x-request-id', 'x-model-name', 'x-model-version']) {
+        expect(res.headers[header]).toBeDefined();
+        expect(exposed).toContain(header);
+      }
+      const budget = Object.keys(res.headers).filter((h) => h.startsWith('x-ratelimit-'));
+      expect(budget).toHaveLength(3);
+      for (const header of budget) expect(exposed).toContain(header);
+      expect(exposed).toContain('retry-after');
+    } finally {
+      await t.app.close();
+    }
+  });
 });
 
 describe('error bodies', () => {

@@ -70,7 +70,8 @@ describe(`transformers.js loads models/en-hi/${VERSION}`, () => {
       ],
       opts,
     );
-    const theirs = JSON.parse(stdout) as string[];
+    // transformers.js keeps the spaces around a skipped <unk> ("a  b", "b. "); the service drops them
+    const theirs = (JSON.parse(stdout) as string[]).map((t) => t.replace(/ {2,}/g, ' ').trim());
 
     expect(theirs).toHaveLength(LINES);
     expect(ours.filter((t) => /[\u0900-\u097F]/.test(t)).length).toBeGreaterThan(LINES * 0.9);

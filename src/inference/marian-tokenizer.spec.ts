@@ -40,6 +40,18 @@ describe('MarianTokenizer', () => {
     }
   });
 
+  it('leaves no stray space where a skipped <unk> was', async () => {
+    const shipped = await MarianTokenizer.fromDir('test/fixtures/models/tiny/1');
+    const decoded = (text: string) => {
+      const ids = shipped.encodeWithoutSpecial(text);
+      expect(ids).toContain(shipped.unkTokenId);
+      return shipped.decode(ids);
+    };
+    expect(decoded('Use the → key.')).toBe('Use the key.');
+    expect(decoded('→ first')).toBe('first');
+    expect(decoded('Hello 😀')).toBe('Hello');
+  });
+
   it('decodes an empty id list to an empty string', () => {
     expect(tokenizer.decode([])).toBe('');
   });

@@ -96,9 +96,11 @@ export class MarianTokenizer {
   decode(ids: number[]): string {
     // tokenizers.js rejects an empty list; a model that emits `</s>` first produced nothing
     if (ids.length === 0) return '';
-    return this.tokenizer.decode(ids, {
+    const text = this.tokenizer.decode(ids, {
       skip_special_tokens: true,
       clean_up_tokenization_spaces: false,
     });
+    // a skipped <unk> leaves the spaces around it: "the  key", " first", "Hello "
+    return text.replace(/ {2,}/g, ' ').trim();
   }
 }
