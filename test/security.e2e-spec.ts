@@ -285,6 +285,17 @@ describe('limits and headers', () => {
     expect(res.body.message).toContain('text/plain');
   });
 
+  it('answers GET routes whatever body they carry: probes and scrapers are not parsed', async () => {
+    for (const route of ['/health/ready', '/v2/health/ready', '/metrics', '/v1/models']) {
+      await request(t.http)
+        .get(route)
+        .set('content-type', 'application/json')
+        .send('{bad')
+        .expect(200);
+      await request(t.http).get(route).set('content-type', 'text/plain').send('x').expect(200);
+    }
+  });
+
   it('shows the model folder in model details without the server path', async () => {
     const res = await request(t.http).get('/v1/models/tiny').expect(200);
     expect(path.isAbsolute(t.config.model.dir)).toBe(true);

@@ -40,13 +40,12 @@ class TooDeepError extends Error {
 }
 
 /**
- * Every POST route takes a JSON object: valid JSON of another kind is a 400 that says so. (A GET
- * ignores a body, as it did before.)
+ * Every POST route takes a JSON object: valid JSON of another kind is a 400 that says so.
  */
 function notAnObject(req: Request): ApiError | undefined {
   const body: unknown = req.body;
   // undefined: no body, or not one this parser reads
-  if (req.method !== 'POST' || body === undefined || jsonKind(body) === 'an object') {
+  if (body === undefined || jsonKind(body) === 'an object') {
     return undefined;
   }
   const message = `the request body must be a JSON object, not ${jsonKind(body)}`;
@@ -87,6 +86,9 @@ export class JsonBodyMiddleware implements NestMiddleware {
   }
 
   use(req: Request, res: Response, next: NextFunction): void {
+    // Only POST routes take a body; a probe's or a scraper's GET is answered whatever it sends
+    // (Node discards the unread bytes).
+    if (req.method !== 'POST') return next();
     // A body of another type would otherwise be ignored and fail validation with a confusing
     // "text must be…" message: name the real problem.
     if (hasBody(req) && !req.is(['application/json', 'application/*+json'])) {
