@@ -33,7 +33,11 @@ ENV NODE_ENV=production \
     PORT=8000 \
     MODEL_DIR=/app/models \
     MODEL_NAME=en-hi \
-    LOG_DIR=/app/logs
+    LOG_DIR=/app/logs \
+    LOG_FILES=false
+# LOG_FILES=false: a container logs to stdout (files in the image layer never rotate, and a
+# read-only root filesystem would refuse them); -e LOG_FILES=true with a volume on /app/logs
+# writes app.log and predictions.log there.
 # Everything the process reads is owned by root and read-only to it; only LOG_DIR is writable.
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

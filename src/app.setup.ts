@@ -14,11 +14,20 @@ import { SECURITY_SCHEMES } from './common/decorators/access.decorator';
 import { ModelService } from './model/model.service';
 import { REQUEST_ID_HEADER } from './logging/request-id';
 import { SERVED_MODEL_HEADERS } from './logging/served-model';
+import { prepareLogDir } from './logging/logger-options';
 import { RATE_LIMIT_HEADERS } from './common/guards/rate-limit.guard';
 import { APP_CONFIG, AppConfig, loadAppConfig } from './config/app-config';
 
-/** Options every instance of the app is created with (main and e2e tests alike). */
-export const NEST_APP_OPTIONS = { bodyParser: false, bufferLogs: true } as const;
+/**
+ * Options every instance of the app is created with (main and e2e tests alike). abortOnError
+ * off: a start-up failure (an unwritable LOG_DIR) reaches main's handler, which prints it and
+ * exits 1, instead of Nest's process.abort() (exit 134 and a core dump).
+ */
+export const NEST_APP_OPTIONS = {
+  bodyParser: false,
+  bufferLogs: true,
+  abortOnError: false,
+} as const;
 
 /** The Express adapter with the configured connection limits (header size, timeouts). */
 export const createHttpAdapter = (config: AppConfig) => new HardenedExpressAdapter(config.http);
@@ -98,6 +107,7 @@ export function configureApp(app: INestApplication): void {
 export async function createApp(
   config: AppConfig = loadAppConfig(),
 ): Promise<NestExpressApplication> {
+  prepareLogDir(config);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot(config),
     createHttpAdapter(config),

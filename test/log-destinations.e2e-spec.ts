@@ -1,8 +1,17 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { eventually } from './support/e2e-app';
-import { call, ServiceProcess, startService, stopService } from './support/service-process';
+import { eventually, FIXTURE_MODELS, TINY } from './support/e2e-app';
+import {
+  call,
+  freePort,
+  MAIN,
+  ServiceProcess,
+  startService,
+  stopService,
+} from './support/service-process';
 
 /** The JSON lines of the process' captured output (the first may be cut: skipped). */
 function jsonLines(output: string): Record<string, unknown>[] {
@@ -62,5 +71,32 @@ describe('LOG_FILES=false: logs on stdout only (as in the Kubernetes manifest)',
     expect(mine((l) => 'res' in l)).toMatchObject({
       req: { headers: { authorization: '[Redacted]', 'x-api-key': '[Redacted]' } },
     });
+  });
+});
+
+describe('a LOG_DIR that cannot be written', () => {
+  it('exits 1 with one line naming LOG_DIR and the way out, not an abort and a stack', async () => {
+    const notADir = path.join(mkdtempSync(path.join(tmpdir(), 'anuvaad-file-')), 'file');
+    writeFileSync(notADir, '');
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        ...process.env,
+        PORT: String(await freePort()),
+        MODEL_DIR: FIXTURE_MODELS,
+        MODEL_NAME: TINY,
+        LOG_DIR: path.join(notADir, 'logs'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    expect({ code, signal }).toEqual({ code: 1, signal: null });
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^LOG_DIR=".*\/file\/logs": log files cannot be written there \(ENOTDIR/,
+      ),
+    ]);
+    expect(stderr).toContain('set LOG_FILES=false to log to stdout only');
   });
 });

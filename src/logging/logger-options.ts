@@ -1,13 +1,32 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Params } from 'nestjs-pino';
 import pino from 'pino';
-import type { AppConfig } from '../config/app-config';
+import { AppConfig, InvalidConfigError } from '../config/app-config';
 import { requestIdFor } from './request-id';
 import { servedModelLogProps } from './served-model';
 
 /** Probe and scrape traffic is frequent and uninteresting in logs. */
 const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
+
+/**
+ * Creates LOG_DIR when log files are on and checks it can be written, before any logger opens a
+ * file there: a read-only root filesystem or a foreign uid then gets one line naming LOG_DIR, not
+ * a stack trace from inside the logger.
+ */
+export function prepareLogDir(config: AppConfig): void {
+  const { dir, files } = config.logging;
+  if (!files) return;
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new InvalidConfigError(
+      `LOG_DIR=${JSON.stringify(dir)}: log files cannot be written there (${(e as Error).message}); make it writable, or set LOG_FILES=false to log to stdout only`,
+    );
+  }
+}
 
 /**
  * nestjs-pino options: JSON lines to stdout and/or LOG_DIR/app.log; every line written while
