@@ -150,9 +150,15 @@ export function ci() {
     p.expect(image.permissions?.packages === 'write', 'image job lacks packages: write');
     const login = image.steps.find((s) => s.uses?.startsWith('docker/login-action'));
     p.expect(login?.with?.registry === 'ghcr.io', 'no login to ghcr.io');
-    const push = image.steps.find((s) => s.uses?.startsWith('docker/build-push-action'));
+    const pushAt = image.steps.findIndex(
+      (s) => s.uses?.startsWith('docker/build-push-action') && s.with?.push === true,
+    );
+    const push = image.steps[pushAt];
     const tags = String(push?.with?.tags ?? '');
-    p.expect(push?.with?.push === true, 'build-push-action does not push');
+    p.expect(push, 'no build-push-action step pushes');
+    // the image is run (docker run + a translation) before anything is pushed
+    const smoke = image.steps.findIndex((s) => /docker run[\s\S]*\/v1\/translate/.test(s.run ?? ''));
+    p.expect(smoke >= 0 && smoke < pushAt, 'the image is not run and asked to translate before the push');
     p.expect(
       /:\$\{\{ github\.sha \}\}/.test(tags) && /:latest\b/.test(tags),
       `image tags lack the commit sha or latest: ${tags}`,
