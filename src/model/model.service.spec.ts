@@ -290,7 +290,16 @@ describe('ModelService as a model repository', () => {
       { model_name: 'fake', model_version: '2' },
       'checksum',
     );
-    expect(thrown(() => lookup(service, 'fake', '2')).getStatus()).toBe(503);
+    // asked for by name: 404 without Retry-After, since waiting would not bring it
+    const pinned = thrown(() => lookup(service, 'fake', '2'));
+    expect([pinned.getStatus(), pinned.reason, pinned.retryAfterSeconds]).toEqual([
+      404,
+      'model_not_found',
+      undefined,
+    ]);
+    expect(pinned.message).toMatch(
+      /version "2" of model "fake" failed to load and is not served \(checksum mismatch.*; loaded version: "1"/,
+    );
 
     // a failed version is not retried until its folder changes
     const calls = metrics.recordLoadFailure.mock.calls.length;
@@ -355,6 +364,45 @@ describe('ModelService as a model repository', () => {
     expect(served.filter((v) => v === '2')).toHaveLength(30);
     expect(served.slice(0, 10).filter((v) => v === '2')).toHaveLength(3);
     expect(lookup(service, 'fake', '1').version).toBe('1');
+  });
+
+  it('does not give a canary all traffic while the stable version is still loading', async () => {
+    const root = repo('1', '2', '3');
+    appendFileSync(path.join(root, 'fake', '3', 'config.json'), ' '); // 3 fails; 2 takes over
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const rt = runtime();
+    const create = rt.createSession.bind(rt);
+    rt.createSession = async (modelPath: string) => {
+      if (modelPath.includes(`${path.sep}2${path.sep}`)) await gate;
+      return create(modelPath);
+    };
+    const { service } = makeService(root, { MODEL_CANARY: 'fake:1=10' }, rt);
+    const loaded = service.load();
+    const stableLoading = () =>
+      service.status.versions?.some((v) => v.version === '2' && v.state === 'loading');
+    for (let i = 0; i < 200 && !stableLoading(); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(versionsOf(service)?.slice(0, 2)).toEqual([
+      ['1', 'ready', false],
+      ['2', 'loading', false],
+    ]);
+    expect(service.status.state).toBe('loading');
+    expect(thrown(() => lookup(service)).getStatus()).toBe(503);
+    open();
+    await loaded;
+    const served = Array.from({ length: 100 }, () => lookup(service).version);
+    expect(served.filter((v) => v === '1')).toHaveLength(10);
+  });
+
+  it('serves the canary alone when no other version loads, rather than nothing', async () => {
+    const root = repo('1', '2');
+    appendFileSync(path.join(root, 'fake', '2', 'config.json'), ' ');
+    const { service } = makeService(root, { MODEL_CANARY: 'fake:1=10' });
+    await service.load();
+    expect(service.status).toMatchObject({ state: 'ready', version: '1' });
+    expect(lookup(service).version).toBe('1');
   });
 
   it('gives a pinned MODEL_VERSION all default traffic, a canary in the policy file too', async () => {
@@ -480,6 +528,25 @@ describe('ModelService as a model repository', () => {
       state: 'unloaded',
       reason:
         'unloaded through the admin API ("2"); no other version is selected by the version policy',
+    });
+  });
+
+  it('says an admin unload, not a failed version beside it, took the model out of service', async () => {
+    const root = repo('1', '2');
+    appendFileSync(path.join(root, 'fake', '2', 'config.json'), ' ');
+    const { service } = makeService(root);
+    await service.load();
+    expect(service.status).toMatchObject({ state: 'ready', version: '1' });
+    await service.unloadModel('fake', '1');
+    expect(service.status).toMatchObject({
+      state: 'unloaded',
+      reason: expect.stringMatching(
+        /^unloaded through the admin API \("1"\); version "2" failed to load \(checksum mismatch/,
+      ),
+    });
+    // a failed version is not "loaded"
+    await expect(service.unloadModel('fake', '1')).rejects.toMatchObject({
+      message: 'version "1" of model "fake" is not loaded; loaded versions: none',
     });
   });
 

@@ -166,7 +166,8 @@ export class ModelService implements OnApplicationShutdown {
 
   /**
    * A lease on a ready version: the named one, else the default (or the canary, by weight).
-   * Unknown name or version → 404; known but not ready → 503 with Retry-After.
+   * Unknown name or version, or a version that failed to load → 404; one still loading → 503
+   * with Retry-After.
    * Release the lease when the request is done: an unloaded version waits for it.
    */
   acquire(name?: string, version?: string): ModelLease {
@@ -178,6 +179,13 @@ export class ModelService implements OnApplicationShutdown {
         const loaded = ready.length === 1 ? 'loaded version' : 'loaded versions';
         throw modelNotFound(
           `version "${version}" of model "${entry.name}" is not loaded; ${loaded}: ${quoteList(ready)}`,
+        );
+      }
+      if (handle.state === 'failed') {
+        // not retried until its files change or an admin load: waiting would not help
+        const ready = this.readyVersions(entry);
+        throw modelNotFound(
+          `version "${version}" of model "${entry.name}" failed to load and is not served (${handle.reason ?? 'unknown reason'}); ${ready.length === 1 ? 'loaded version' : 'loaded versions'}: ${quoteList(ready)}`,
         );
       }
       if (handle.state !== 'ready') {
@@ -225,10 +233,11 @@ export class ModelService implements OnApplicationShutdown {
       return { name, version, state: 'failed', ...entry.failure, versions };
     }
     const handles = [...entry.versions.values()].sort((a, b) => byVersion(b.version, a.version));
+    const failed = handles.find((h) => h.state === 'failed');
+    // what an operator did (an admin unload) explains the state better than a failure beside it
     const relevant =
       handles.find((h) => h.state === 'loading') ??
-      handles.find((h) => h.state === 'failed') ??
-      handles[0];
+      (entry.adminUnloaded.size > 0 ? undefined : (failed ?? handles[0]));
     if (!relevant && !entry.scanned) {
       return {
         name,
@@ -246,7 +255,11 @@ export class ModelService implements OnApplicationShutdown {
         reason: entry.disabled
           ? 'unloaded through the admin API'
           : entry.adminUnloaded.size > 0
-            ? `unloaded through the admin API (${quoteList([...entry.adminUnloaded].sort(byVersion))}); no other version is selected by the version policy`
+            ? `unloaded through the admin API (${quoteList([...entry.adminUnloaded].sort(byVersion))}); ${
+                failed
+                  ? `version "${failed.version}" failed to load (${failed.reason ?? 'unknown reason'})`
+                  : 'no other version is selected by the version policy'
+              }`
             : 'no version folder is selected by the version policy',
         since: entry.unloadedAt ?? this.createdAt,
         versions,
@@ -341,7 +354,7 @@ export class ModelService implements OnApplicationShutdown {
           : [entry.versions.get(version)].filter((h) => h !== undefined);
       if (version !== undefined && targets.length === 0) {
         throw modelNotFound(
-          `version "${version}" of model "${name}" is not loaded; loaded versions: ${quoteList([...entry.versions.keys()])}`,
+          `version "${version}" of model "${name}" is not loaded; loaded versions: ${quoteList(this.readyVersions(entry))}`,
         );
       }
       if (version === undefined) {
@@ -762,7 +775,8 @@ export class ModelService implements OnApplicationShutdown {
 
   /**
    * The version requests without one get: MODEL_VERSION when pinned, else the newest ready
-   * version other than the canary (the canary itself only when nothing else is ready).
+   * version other than the canary. The canary itself only when nothing else is ready or
+   * loading: while the stable version loads (at start-up), the canary must not take all traffic.
    */
   private defaultHandle(entry: ModelEntry): ModelVersionHandle | undefined {
     const pinned = entry.name === this.modelName ? this.config.model.version : undefined;
@@ -773,7 +787,12 @@ export class ModelService implements OnApplicationShutdown {
     const ready = [...entry.versions.values()]
       .filter((h) => h.state === 'ready')
       .sort((a, b) => byVersion(b.version, a.version));
-    return ready.find((h) => h.version !== entry.canary?.version) ?? ready[0];
+    const stable = ready.find((h) => h.version !== entry.canary?.version);
+    if (stable) return stable;
+    const stableLoading = [...entry.versions.values()].some(
+      (h) => h.state === 'loading' && h.version !== entry.canary?.version,
+    );
+    return stableLoading ? undefined : ready[0];
   }
 
   /** The default version, or the canary for its share of requests when both are ready. */
