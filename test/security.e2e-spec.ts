@@ -81,7 +81,14 @@ describe('access control', () => {
       await request(t.http).get('/health/live').expect(200);
       await request(t.http).get('/health/ready').expect(200);
       await request(t.http).get('/metrics').expect(401);
-      await request(t.http).get('/metrics').set('authorization', `Bearer ${KEY_ONE}`).expect(401);
+      const withApiKey = await request(t.http)
+        .get('/metrics')
+        .set('authorization', `Bearer ${KEY_ONE}`)
+        .expect(401);
+      // says which secret the route takes, so the operator does not try the other API keys
+      expect(withApiKey.body.message).toBe(
+        'the bearer key is not valid for this route, which takes METRICS_TOKEN',
+      );
       await request(t.http).get('/metrics/summary').expect(401);
       await request(t.http)
         .get('/metrics')
@@ -369,9 +376,24 @@ describe('limits and headers', () => {
       .post('/v1/translate')
       .send({ text: '🍕'.repeat(limit + 1) })
       .expect(400);
-    expect(res.body.message).toBe(
-      `text[0] has ${limit + 1} characters; at most ${limit} per text (MAX_CHARS_PER_TEXT)`,
+    const tail = `has ${limit + 1} characters; at most ${limit} per text (MAX_CHARS_PER_TEXT)`;
+    expect(res.body.message).toBe(`text ${tail}`);
+  });
+
+  it('names the over-long text as the request gave it: list item, single text or tensor element', async () => {
+    const limit = t.config.limits.maxCharsPerText;
+    const long = 'a'.repeat(limit + 1);
+    const tail = `has ${limit + 1} characters; at most ${limit} per text (MAX_CHARS_PER_TEXT)`;
+    const message = async (route: string, body: object) =>
+      (await request(t.http).post(route).send(body).expect(400)).body as Record<string, unknown>;
+    expect((await message('/v1/translate', { text: ['ok', long] })).message).toBe(
+      `text[1] ${tail}`,
     );
+    expect((await message('/predict', { text: long })).message).toBe(`text ${tail}`);
+    const v2 = await message('/v2/models/tiny/infer', {
+      inputs: [{ name: 'text', datatype: 'BYTES', shape: [2], data: ['ok', long] }],
+    });
+    expect(v2.error).toBe(`element 1 of input "text" ${tail}`);
   });
 
   it('refuses bodies nested deeper than 32 levels before parsing them', async () => {

@@ -86,7 +86,7 @@ export const ERROR_RESPONSES = {
           400,
           'Bad Request',
           'input_limit_exceeded',
-          'text[0] has 6200 characters; at most 5000 per text (MAX_CHARS_PER_TEXT)',
+          'text[2] has 6200 characters; at most 5000 per text (MAX_CHARS_PER_TEXT)',
         ),
       },
     },

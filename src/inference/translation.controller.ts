@@ -24,7 +24,7 @@ import {
   TranslateRequestDto,
   TranslateResponseDto,
 } from './dto/translate.dto';
-import { TranslationService } from './translation.service';
+import { SINGLE_TEXT, TEXT_LIST, TranslationService } from './translation.service';
 import { EXAMPLE_MODEL } from '../common/openapi-examples';
 
 @ApiTags('translation')
@@ -121,6 +121,7 @@ export class TranslationController {
     const outcome = await this.translation.translate(
       {
         texts: Array.isArray(body.text) ? body.text : [body.text],
+        naming: Array.isArray(body.text) ? TEXT_LIST : SINGLE_TEXT,
         beamSize: body.beam_size,
         maxNewTokens: body.max_new_tokens,
         model,
@@ -155,7 +156,7 @@ export class TranslationController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<PredictResponseDto> {
     const outcome = await this.translation.translate(
-      { texts: [body.text] },
+      { texts: [body.text], naming: SINGLE_TEXT },
       { requestId, endpoint: `/${ROUTES.predict}`, signal },
     );
     setServedModelHeaders(res, outcome.model);

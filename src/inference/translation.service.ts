@@ -19,7 +19,24 @@ export interface TranslationRequest {
   maxNewTokens?: number;
   model?: string;
   version?: string;
+  /** how the client's request names its texts, for limit messages (default: a `text` list) */
+  naming?: TextsNaming;
 }
+
+/** The words a limit message uses for the texts, in the shape the client sent them. */
+export interface TextsNaming {
+  /** all of them, e.g. `text` */
+  all: string;
+  /** what there are more of than allowed, e.g. `items` */
+  unit: string;
+  /** one of them, e.g. `text[2]` */
+  one: (index: number) => string;
+}
+
+/** `"text": [...]` of /v1/translate. */
+export const TEXT_LIST: TextsNaming = { all: 'text', unit: 'items', one: (i) => `text[${i}]` };
+/** `"text": "..."` of /predict and of /v1/translate with one string. */
+export const SINGLE_TEXT: TextsNaming = { all: 'text', unit: 'items', one: () => 'text' };
 
 export interface TranslationOutcome {
   translations: string[];
@@ -163,7 +180,11 @@ export class TranslationService {
    * Request-size limits from the environment; the message names the limit and its variable.
    * Returns each text's sentences (split once, for the count and for the translator).
    */
-  private checkLimits({ texts, maxNewTokens }: TranslationRequest): SplitText[] {
+  private checkLimits({
+    texts,
+    maxNewTokens,
+    naming = TEXT_LIST,
+  }: TranslationRequest): SplitText[] {
     const { maxTextsPerRequest, maxCharsPerText, maxSentencesPerRequest } = this.config.limits;
     const maxNewTokensLimit = this.config.limits.maxNewTokens;
     if (maxNewTokens !== undefined && maxNewTokens > maxNewTokensLimit) {
@@ -173,7 +194,7 @@ export class TranslationService {
     }
     if (texts.length > maxTextsPerRequest) {
       throw inputLimitExceeded(
-        `text has ${texts.length} items; at most ${maxTextsPerRequest} texts per request (MAX_TEXTS_PER_REQUEST)`,
+        `${naming.all} has ${texts.length} ${naming.unit}; at most ${maxTextsPerRequest} texts per request (MAX_TEXTS_PER_REQUEST)`,
       );
     }
     // characters are code points: an emoji is one, not its two UTF-16 units (cheap test first)
@@ -182,14 +203,14 @@ export class TranslationService {
     );
     if (tooLong !== -1) {
       throw inputLimitExceeded(
-        `text[${tooLong}] has ${[...texts[tooLong]].length} characters; at most ${maxCharsPerText} per text (MAX_CHARS_PER_TEXT)`,
+        `${naming.one(tooLong)} has ${[...texts[tooLong]].length} characters; at most ${maxCharsPerText} per text (MAX_CHARS_PER_TEXT)`,
       );
     }
     const sentencesPerText = texts.map((t) => splitSentences(t));
     const sentences = sentencesPerText.reduce((n, s) => n + s.sentences.length, 0);
     if (sentences > maxSentencesPerRequest) {
       throw inputLimitExceeded(
-        `the texts hold ${sentences} sentences; at most ${maxSentencesPerRequest} per request (MAX_SENTENCES_PER_REQUEST)`,
+        `${texts.length === 1 ? naming.one(0) : `the texts of ${naming.all}`} ${texts.length === 1 ? 'holds' : 'hold'} ${sentences} sentences; at most ${maxSentencesPerRequest} per request (MAX_SENTENCES_PER_REQUEST)`,
       );
     }
     return sentencesPerText;

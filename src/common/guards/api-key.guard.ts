@@ -85,7 +85,12 @@ export class ApiKeyGuard implements CanActivate {
     }
     const index = matchSecret(token, allowed);
     if (index === -1) {
-      throw new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'the bearer key is not valid');
+      // which secret the route takes (never which ones exist or how close the guess was)
+      throw new ApiError(
+        HttpStatus.UNAUTHORIZED,
+        'unauthorized',
+        `the bearer key is not valid for this route, which takes ${variable === 'API_KEYS' ? 'one of API_KEYS' : variable}`,
+      );
     }
     return index;
   }

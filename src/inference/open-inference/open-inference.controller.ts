@@ -34,7 +34,7 @@ import { setServedModelHeaders } from '../../logging/served-model';
 import { ModelHealthIndicator } from '../../model/model.health';
 import { ModelService } from '../../model/model.service';
 import { GracefulShutdown } from '../../shutdown/graceful-shutdown.service';
-import { TranslationService } from '../translation.service';
+import { TextsNaming, TranslationService } from '../translation.service';
 import {
   parseInferenceRequest,
   V2_INPUT,
@@ -55,6 +55,13 @@ import {
 } from './open-inference.dto';
 import { SERVER_INFO, ServerInfo } from './server-info';
 import { EXAMPLE_MODEL } from '../../common/openapi-examples';
+
+/** The texts of an inference request: the elements of its one input tensor. */
+const V2_TEXTS: TextsNaming = {
+  all: `input "${V2_INPUT}"`,
+  unit: 'elements',
+  one: (i) => `element ${i} of input "${V2_INPUT}"`,
+};
 
 const INFER_EXAMPLES = {
   texts: {
@@ -266,6 +273,7 @@ export class OpenInferenceController {
     const outcome = await this.translation.translate(
       {
         texts: request.texts,
+        naming: V2_TEXTS,
         beamSize: request.beamSize,
         maxNewTokens: request.maxNewTokens,
         model: name,
