@@ -131,6 +131,16 @@ describe('observability', () => {
     expect(text).toContain('route="/v2/models/:name/infer",status_code="400"');
   });
 
+  it('labels another method on /v2 "unmatched", not as the /v2 metadata route', async () => {
+    await request(t.http).post('/v2').expect(404);
+    await request(t.http).put('/v2/').expect(404);
+    await request(t.http).get('/v2').expect(200);
+    const text = (await request(t.http).get('/metrics').expect(200)).text;
+    expect(text).not.toMatch(/route="\/v2",status_code="404"/);
+    expect(text).toMatch(/method="POST",route="unmatched",status_code="404"/);
+    expect(text).toMatch(/method="GET",route="\/v2",status_code="200"/);
+  });
+
   describe('GET /metrics/summary', () => {
     it('counts predictions and errors and summarises latency', async () => {
       const before = (await request(t.http).get('/metrics/summary').expect(200)).body;

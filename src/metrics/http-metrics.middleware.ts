@@ -4,12 +4,20 @@ import { predictionRouteOf, requestPath } from '../app.routes';
 import { CLIENT_CLOSED_STATUS } from '../common/interceptors/timeout.interceptor';
 import { ServiceMetrics } from './service-metrics';
 
+const unmatched = new WeakSet<Request>();
+
+/** For a catch-all handler (`@All('/')`): its request counts as unmatched, not as its pattern. */
+export function markRouteUnmatched(req: Request): void {
+  unmatched.add(req);
+}
+
 /**
  * The route label: the matched controller pattern, else the prediction route a POST belongs to
  * (a body refused before routing), else "unmatched" (also another method on a prediction path,
  * which no route serves).
  */
 export function routeLabel(req: Request): string {
+  if (unmatched.has(req)) return 'unmatched';
   const pattern = (req.route as { path?: unknown } | undefined)?.path;
   // Middleware-only matches carry a wildcard pattern: no controller route was reached.
   if (typeof pattern === 'string' && !pattern.includes('*')) return `${req.baseUrl}${pattern}`;

@@ -35,6 +35,7 @@ import { ModelHealthIndicator } from '../../model/model.health';
 import { ModelService } from '../../model/model.service';
 import { GracefulShutdown } from '../../shutdown/graceful-shutdown.service';
 import { TextsNaming, TranslationService } from '../translation.service';
+import { markRouteUnmatched } from '../../metrics/http-metrics.middleware';
 import {
   parseInferenceRequest,
   V2_INPUT,
@@ -258,6 +259,8 @@ export class OpenInferenceController {
   @Access('probe')
   @ApiExcludeEndpoint()
   unknownRoute(@Req() req: Request): never {
+    // `/` has no wildcard, so its label would be the real /v2 metadata route's
+    markRouteUnmatched(req);
     throw new NotFoundException(`no Open Inference Protocol route ${req.method} ${req.path}`);
   }
 
