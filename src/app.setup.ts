@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ROUTES } from './app.routes';
 import { HardenedExpressAdapter } from './common/http-server';
+import { escapeUndecodablePath } from './common/middleware/request-limits.middleware';
 import { ServiceMetrics } from './metrics/service-metrics';
 import { withServedModel } from './common/openapi-examples';
 import { BEARER_SCHEMES, withCommonErrors } from './common/openapi-errors';
@@ -52,6 +53,8 @@ export function configureApp(app: INestApplication): void {
     );
   }
   (app as NestExpressApplication).disable('x-powered-by');
+  // before every middleware mounted on a route pattern (module middleware is added at init)
+  app.use(escapeUndecodablePath);
   // Security headers on every response. The CSP allows what Swagger UI at /docs loads (its own
   // scripts, inline styles, data: images); plain HTTP behind a TLS proxy must not force https.
   app.use(

@@ -106,7 +106,7 @@ function expectSane(got: Got, sent: Sent): void {
   // the message names the problem: the field, the limit's variable, the JSON, the content type…
   const names: Record<string, RegExp> = {
     validation_failed:
-      /\b(text|beam_size|max_new_tokens|model|version|property \S+)\b|charset|malformed request|decode param|request body/,
+      /\b(text|beam_size|max_new_tokens|model|version|property \S+)\b|charset|malformed request|percent-decode|request body/,
     malformed_json: /JSON/,
     input_limit_exceeded: /\b[A-Z_]{8,}\b/,
     unsupported_media_type: /Content-Type|charset/,

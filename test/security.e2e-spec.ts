@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
-import { copyTinyPackage, startApp, TestApp } from './support/e2e-app';
+import { copyTinyPackage, readJsonLines, startApp, TestApp } from './support/e2e-app';
 
 /** Sends raw bytes to the app's server and returns the raw answer (for what supertest cannot send). */
 async function raw(t: TestApp, payload: string): Promise<string> {
@@ -260,6 +260,18 @@ describe('limits and headers', () => {
     expect(fine.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
   });
 
+  it('answers an HTTP/1.1 request without Host with 400 in the error shape; HTTP/1.0 needs none', async () => {
+    const answer = await raw(t, 'GET /health/live HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect(answer).toMatch(/\r\nx-request-id: \S+/i);
+    expect(jsonBody(answer)).toMatchObject({
+      reason: 'validation_failed',
+      message: 'an HTTP/1.1 request needs a Host header',
+    });
+    const old = await raw(t, 'GET /health/live HTTP/1.0\r\n\r\n');
+    expect(old.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+  });
+
   it('answers broken HTTP with a 400 JSON body', async () => {
     const answer = await raw(t, 'NONSENSE\r\n\r\n');
     expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
@@ -357,13 +369,27 @@ describe('limits and headers', () => {
     );
   });
 
-  it('names the path when a path parameter does not percent-decode', async () => {
-    const res = await request(t.http).get('/v1/models/%ZZ').expect(400);
-    expect(res.body).toMatchObject({
-      reason: 'validation_failed',
-      details: [{ field: 'path', rule: 'uriEncoding' }],
+  it('names the path when it does not percent-decode, and logs and times the request', async () => {
+    const urls = ['/v1/models/%ZZ', '/v1/translate/%ZZ?x=1', '/v1/models/%C3'];
+    for (const [i, url] of urls.entries()) {
+      const res = await request(t.http)
+        .get(url)
+        .set('x-request-id', `undecodable-${i}`)
+        .expect(400);
+      expect(res.body).toMatchObject({
+        reason: 'validation_failed',
+        details: [{ field: 'path', rule: 'uriEncoding' }],
+      });
+      expect(res.body.message).toContain(JSON.stringify(url.split('?')[0]));
+    }
+    const lines = await readJsonLines(path.join(t.logDir, 'app.log'), (ls) =>
+      ls.some((l) => l.request_id === 'undecodable-0'),
+    );
+    expect(lines.find((l) => l.request_id === 'undecodable-0')).toMatchObject({
+      res: { statusCode: 400 },
     });
-    expect(res.body.message).toContain('%ZZ');
+    const metrics = (await request(t.http).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/method="GET",route="unmatched",status_code="400"\} [1-9]/);
   });
 
   it('counts characters as code points: an emoji is one', async () => {

@@ -156,6 +156,9 @@ export class HardenedExpressAdapter extends ExpressAdapter {
         headersTimeout: headersTimeoutMs,
         requestTimeout: receiveTimeoutMs,
         connectionsCheckingInterval: Math.min(1000, Math.max(100, headersTimeoutMs / 4)),
+        // Node's own answer to an HTTP/1.1 request without Host is a bare 400; the app answers
+        // it instead (requireHostHeader), in the error shape and logged
+        requireHostHeader: false,
       },
       this.getInstance<http.RequestListener>(),
     );

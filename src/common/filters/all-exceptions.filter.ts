@@ -118,20 +118,13 @@ export function mapException(exception: unknown): MappedException {
 
 /**
  * validation_failed always lists what is wrong in `details`: for a 400 from outside the
- * validation pipe, the request part its message is about (the path, for a parameter that does not
- * percent-decode, e.g. /v1/models/%ZZ).
+ * validation pipe (Express's own), the request as a whole.
  */
 function withDetails(mapped: MappedException): MappedException {
   if (mapped.reason !== 'validation_failed' || mapped.details) return mapped;
-  const said = mapped.message.replace(/^malformed request: /, '');
-  const path = /decode param/.test(said);
-  const message = `malformed request${path ? ' path' : ''}: ${said}`;
   return {
     ...mapped,
-    message,
-    details: [
-      { field: path ? 'path' : 'request', rule: path ? 'uriEncoding' : 'badRequest', message },
-    ],
+    details: [{ field: 'request', rule: 'badRequest', message: mapped.message }],
   };
 }
 
