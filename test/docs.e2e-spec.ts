@@ -127,11 +127,18 @@ describe('OpenAPI docs', () => {
     expect(examplesOf('/v1/translate', 'post', '500')).toEqual(['inference_failed', 'internal']);
     expect(examplesOf('/v1/models', 'get', '503')).toEqual(['shutting_down']);
     expect(examplesOf('/v1/translate', 'post', '503')).toContain('shutting_down');
-    // the probes keep terminus's own 503 (its report, also when draining)
-    for (const probe of ['/health/live', '/health/ready']) {
-      expect(spec.paths[probe].get.responses['503']).toMatchObject({
-        description: 'The Health Check is not successful',
-      });
+    // the probes keep their own 503 (the health report, also when draining), with this service's
+    // indicators in the examples, not terminus's placeholder database and redis
+    for (const probe of ['/health', '/health/live', '/health/ready']) {
+      const examples =
+        spec.paths[probe].get.responses['503'].content!['application/json'].examples!;
+      expect(Object.values(examples).map(({ value }) => value.status)).toEqual([
+        'error',
+        'shutting_down',
+      ]);
+      const documented = JSON.stringify(spec.paths[probe].get.responses);
+      expect(documented).not.toMatch(/database|redis/);
+      expect(documented).toMatch(/"(model|runtime)":\{/);
     }
     // the Open Inference routes' errors are {"error": "..."}
     const v2Deadline = spec.paths['/v2/models/{name}/infer'].post.responses['504'].content![

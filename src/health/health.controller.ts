@@ -11,6 +11,10 @@ import { Access } from '../common/decorators/access.decorator';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ModelHealthIndicator } from '../model/model.health';
 import { GracefulShutdown } from '../shutdown/graceful-shutdown.service';
+import { HEAP_UP, HealthResponses, MODEL_DOWN, MODEL_UP, RUNTIME_UP } from './health-openapi';
+
+/** terminus's responses name a database and redis: HealthResponses documents these routes. */
+const DOCUMENTED_HERE = { noCache: true, swaggerDocumentation: false };
 
 @ApiTags('health')
 @Access('probe')
@@ -25,7 +29,8 @@ export class HealthController {
   ) {}
 
   @Get()
-  @HealthCheck()
+  @HealthCheck(DOCUMENTED_HERE)
+  @HealthResponses({ ...MODEL_UP, ...HEAP_UP }, MODEL_DOWN)
   @ApiOperation({ summary: 'Overall health: model ready and heap below HEALTH_MAX_HEAP_MB' })
   check(): Promise<HealthCheckResult> {
     this.failIfShuttingDown();
@@ -36,7 +41,10 @@ export class HealthController {
   }
 
   @Get('live')
-  @HealthCheck()
+  @HealthCheck(DOCUMENTED_HERE)
+  @HealthResponses(RUNTIME_UP, {
+    runtime: { status: 'down', reason: 'the onnxruntime worker thread exited (code 1)' },
+  })
   @ApiOperation({
     summary:
       'Liveness: the process serves HTTP and its model runtime is alive (200 even while the model loads or has failed to load)',
@@ -47,7 +55,8 @@ export class HealthController {
   }
 
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck(DOCUMENTED_HERE)
+  @HealthResponses(MODEL_UP, MODEL_DOWN)
   @ApiOperation({
     summary:
       'Readiness: model loaded, checksums verified, warm-up succeeded; 503 with the reason otherwise',

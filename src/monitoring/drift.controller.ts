@@ -9,7 +9,7 @@ const EXAMPLE: DriftReport = {
   status: 'ok',
   score: 0.041,
   threshold: 0.2,
-  window: { samples: 500, capacity: 500, min_samples: 50 },
+  window: { samples: 500, capacity: 500, min_samples: 200 },
   signals: { token_length_psi: 0.041, non_latin_share_psi: 0.002, unknown_token_rate_psi: 0.0004 },
   live: {
     token_length: [0.01, 0.2, 0.3, 0.2, 0.15, 0.1, 0.04, 0, 0, 0, 0],
