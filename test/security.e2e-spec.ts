@@ -406,6 +406,23 @@ describe('limits and headers', () => {
     expect(res.body.message).toBe(`text ${tail}`);
   });
 
+  it('refuses half a surrogate pair with 400, keeps whole ones (emoji)', async () => {
+    for (const [text, field] of [
+      ['a\udc00b', 'text'],
+      [['ok', '\ud83d'], 'text[1]'],
+    ] as const) {
+      const res = await request(t.http).post('/v1/translate').send({ text }).expect(400);
+      expect(res.body).toMatchObject({
+        reason: 'validation_failed',
+        details: [{ field, rule: 'wellFormed' }],
+      });
+      expect(res.body.message).toBe(
+        `${field} holds an unpaired UTF-16 surrogate (half of a character)`,
+      );
+    }
+    await request(t.http).post('/v1/translate').send({ text: 'Pizza 🍕.' }).expect(200);
+  });
+
   it('names the over-long text as the request gave it: list item, single text or tensor element', async () => {
     const limit = t.config.limits.maxCharsPerText;
     const long = 'a'.repeat(limit + 1);
