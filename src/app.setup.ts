@@ -6,7 +6,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ROUTES } from './app.routes';
-import { HardenedExpressAdapter } from './common/http-server';
+import { HardenedExpressAdapter, RawErrorListener, requireHost } from './common/http-server';
 import { escapeUndecodablePath } from './common/middleware/request-limits.middleware';
 import { ServiceMetrics } from './metrics/service-metrics';
 import { withServedModel } from './common/openapi-examples';
@@ -21,8 +21,8 @@ import { APP_CONFIG, AppConfig, loadAppConfig } from './config/app-config';
 
 /**
  * Options every instance of the app is created with (main and e2e tests alike). abortOnError
- * off: a start-up failure (an unwritable LOG_DIR) reaches main's handler, which prints it and
- * exits 1, instead of Nest's process.abort() (exit 134 and a core dump).
+ * off: a failure while Nest builds the app reaches main's handler, which prints it and exits 1,
+ * instead of Nest's process.abort() (exit 134 and a core dump).
  */
 export const NEST_APP_OPTIONS = {
   bodyParser: false,
@@ -37,15 +37,23 @@ export const createHttpAdapter = (config: AppConfig) => new HardenedExpressAdapt
 export function configureApp(app: INestApplication): void {
   const config = app.get<AppConfig>(APP_CONFIG);
   app.useLogger(app.get(Logger));
-  // Errors the HTTP server answers itself (431, 408) are counted and logged like the app's.
+  // Errors the HTTP server answers itself (431, 408, no Host) are counted and logged like the app's.
+  const metrics = app.get(ServiceMetrics);
+  const logger = new NestLogger('HttpServer');
+  const answeredRaw: RawErrorListener = ({
+    status,
+    reason,
+    message,
+    requestId,
+    prediction,
+    request,
+  }) => {
+    metrics.recordError(reason, prediction, request);
+    logger.warn(`${status} ${reason}: ${message} (request id ${requestId})`);
+  };
   const adapter = app.getHttpAdapter();
   if (adapter instanceof HardenedExpressAdapter) {
-    const metrics = app.get(ServiceMetrics);
-    const logger = new NestLogger('HttpServer');
-    adapter.onRawError = ({ status, reason, message, requestId, prediction, request }) => {
-      metrics.recordError(reason, prediction, request);
-      logger.warn(`${status} ${reason}: ${message} (request id ${requestId})`);
-    };
+    adapter.onRawError = answeredRaw;
     adapter.onConnectionDropped = everyTenSeconds((dropped) =>
       logger.warn(
         `${dropped} connection(s) closed unanswered: MAX_CONNECTIONS (${config.http.maxConnections}) were open`,
@@ -53,7 +61,9 @@ export function configureApp(app: INestApplication): void {
     );
   }
   (app as NestExpressApplication).disable('x-powered-by');
-  // before every middleware mounted on a route pattern (module middleware is added at init)
+  // before every route (the docs included) and every middleware mounted on a route pattern
+  // (module middleware is added at init)
+  app.use(requireHost(answeredRaw));
   app.use(escapeUndecodablePath);
   // Security headers on every response. The CSP allows what Swagger UI at /docs loads (its own
   // scripts, inline styles, data: images); plain HTTP behind a TLS proxy must not force https.
@@ -124,15 +134,16 @@ export async function createApp(
 function everyTenSeconds(report: (count: number) => void): () => void {
   let count = 0;
   let timer: NodeJS.Timeout | undefined;
-  return () => {
-    count++;
-    if (timer) return;
+  const flush = () => {
+    timer = undefined;
+    if (count === 0) return;
     report(count);
     count = 0;
-    timer = setTimeout(() => {
-      timer = undefined;
-      if (count > 0) report(count);
-      count = 0;
-    }, 10_000).unref();
+    // the next report waits ten seconds from this one, however soon the next call comes
+    timer = setTimeout(flush, 10_000).unref();
+  };
+  return () => {
+    count++;
+    if (!timer) flush();
   };
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { eventually, FIXTURE_MODELS, TINY } from './support/e2e-app';
@@ -75,28 +75,59 @@ describe('LOG_FILES=false: logs on stdout only (as in the Kubernetes manifest)',
 });
 
 describe('a LOG_DIR that cannot be written', () => {
-  it('exits 1 with one line naming LOG_DIR and the way out, not an abort and a stack', async () => {
-    const notADir = path.join(mkdtempSync(path.join(tmpdir(), 'anuvaad-file-')), 'file');
-    writeFileSync(notADir, '');
-    const child = spawn(process.execPath, [MAIN], {
-      env: {
-        ...process.env,
-        PORT: String(await freePort()),
-        MODEL_DIR: FIXTURE_MODELS,
-        MODEL_NAME: TINY,
-        LOG_DIR: path.join(notADir, 'logs'),
+  /** LOG_DIR under a plain file; or a LOG_DIR whose app.log is a folder (a reused volume). */
+  const setups: [string, () => string, RegExp][] = [
+    [
+      'a path under a file',
+      () => {
+        const file = path.join(mkdtempSync(path.join(tmpdir(), 'anuvaad-file-')), 'file');
+        writeFileSync(file, '');
+        return path.join(file, 'logs');
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
-    expect({ code, signal }).toEqual({ code: 1, signal: null });
-    expect(stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(
-        /^LOG_DIR=".*\/file\/logs": log files cannot be written there \(ENOTDIR/,
-      ),
-    ]);
-    expect(stderr).toContain('set LOG_FILES=false to log to stdout only');
-  });
+      /ENOTDIR/,
+    ],
+    [
+      'a folder whose app.log is a folder',
+      () => {
+        const dir = mkdtempSync(path.join(tmpdir(), 'anuvaad-logdir-'));
+        mkdirSync(path.join(dir, 'app.log'));
+        return dir;
+      },
+      /EISDIR/,
+    ],
+  ];
+
+  it.each(setups)(
+    '%s: exits 1 with one line naming LOG_DIR and the way out, not an abort and a stack',
+    async (_what, logDir, cause) => {
+      const dir = logDir();
+      const child = spawn(process.execPath, [MAIN], {
+        env: {
+          ...process.env,
+          PORT: String(await freePort()),
+          MODEL_DIR: FIXTURE_MODELS,
+          MODEL_NAME: TINY,
+          LOG_DIR: dir,
+          LOG_FILES: 'true',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        let stderr = '';
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+        expect({ code, signal }).toEqual({ code: 1, signal: null });
+        const lines = stderr.trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toContain(
+          `LOG_DIR=${JSON.stringify(dir)}: log files cannot be written there (`,
+        );
+        expect(lines[0]).toMatch(cause);
+        expect(lines[0]).toContain('set LOG_FILES=false to log to stdout only');
+      } finally {
+        child.kill('SIGKILL');
+      }
+    },
+    20_000,
+  );
 });

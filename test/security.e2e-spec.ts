@@ -261,13 +261,18 @@ describe('limits and headers', () => {
   });
 
   it('answers an HTTP/1.1 request without Host with 400 in the error shape; HTTP/1.0 needs none', async () => {
-    const answer = await raw(t, 'GET /health/live HTTP/1.1\r\nConnection: close\r\n\r\n');
-    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
-    expect(answer).toMatch(/\r\nx-request-id: \S+/i);
-    expect(jsonBody(answer)).toMatchObject({
-      reason: 'validation_failed',
-      message: 'an HTTP/1.1 request needs a Host header',
-    });
+    // every route, the docs (mounted before the app's middleware) included
+    for (const route of ['/health/live', '/docs', '/docs-json', '/v1/models']) {
+      const answer = await raw(t, `GET ${route} HTTP/1.1\r\nConnection: close\r\n\r\n`);
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      expect(answer).toMatch(/\r\nx-request-id: \S+/i);
+      const message = 'an HTTP/1.1 request needs a Host header';
+      expect(jsonBody(answer)).toMatchObject({
+        reason: 'validation_failed',
+        message,
+        details: [{ field: 'host', rule: 'required', message }],
+      });
+    }
     const old = await raw(t, 'GET /health/live HTTP/1.0\r\n\r\n');
     expect(old.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
   });

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { AppConfig } from '../config/app-config';
 import { isPredictionRequest } from '../app.routes';
 import type { ErrorReason } from './api-errors';
+import { requestIdFor } from '../logging/request-id';
 
 /** Errors Node's HTTP parser reports before a request exists, and the answer each gets. */
 const CLIENT_ERRORS: Record<string, [number, ErrorReason, string]> = {
@@ -79,14 +80,49 @@ export function answerClientError(
   );
 }
 
-function errorBody(status: number, reason: ErrorReason, message: string, requestId: string) {
+function errorBody(
+  status: number,
+  reason: ErrorReason,
+  message: string,
+  requestId: string,
+  field = 'request',
+) {
   return JSON.stringify({
     statusCode: status,
     error: STATUS_TEXT[status],
     reason,
     message,
+    // as every validation_failed: what is wrong, by part of the request
+    ...(reason === 'validation_failed'
+      ? { details: [{ field, rule: field === 'host' ? 'required' : 'badRequest', message }] }
+      : {}),
     request_id: requestId,
   });
+}
+
+/**
+ * RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host. Node's own check answers with an
+ * empty body and no request id (so the server turns it off); this one, mounted first with
+ * app.use so that no route (the docs included) serves such a request, answers in the error shape
+ * and tells `onAnswered`, as for the other errors the server answers itself.
+ */
+export function requireHost(onAnswered: RawErrorListener) {
+  return (req: http.IncomingMessage, res: http.ServerResponse, next: () => void): void => {
+    if (req.httpVersion !== '1.1' || req.headers.host !== undefined) return next();
+    const requestId = requestIdFor(req, res);
+    const message = 'an HTTP/1.1 request needs a Host header';
+    res.statusCode = 400;
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.end(errorBody(400, 'validation_failed', message, requestId, 'host'));
+    onAnswered({
+      status: 400,
+      reason: 'validation_failed',
+      message,
+      requestId,
+      prediction: isPredictionRequest(req),
+      request: req,
+    });
+  };
 }
 
 /** Per connection, the responses of its requests that have not closed yet. */
@@ -156,8 +192,8 @@ export class HardenedExpressAdapter extends ExpressAdapter {
         headersTimeout: headersTimeoutMs,
         requestTimeout: receiveTimeoutMs,
         connectionsCheckingInterval: Math.min(1000, Math.max(100, headersTimeoutMs / 4)),
-        // Node's own answer to an HTTP/1.1 request without Host is a bare 400; the app answers
-        // it instead (requireHostHeader), in the error shape and logged
+        // Node's own answer to an HTTP/1.1 request without Host is a bare 400: requireHost
+        // answers it instead, in the error shape
         requireHostHeader: false,
       },
       this.getInstance<http.RequestListener>(),

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { Params } from 'nestjs-pino';
@@ -6,6 +6,11 @@ import pino from 'pino';
 import { AppConfig, InvalidConfigError } from '../config/app-config';
 import { requestIdFor } from './request-id';
 import { servedModelLogProps } from './served-model';
+
+/** What LOG_DIR holds: the app log and the prediction log (PredictionLogger). */
+export const APP_LOG_FILE = 'app.log';
+export const PREDICTIONS_LOG_FILE = 'predictions.log';
+const LOG_FILES = [APP_LOG_FILE, PREDICTIONS_LOG_FILE];
 
 /** Probe and scrape traffic is frequent and uninteresting in logs. */
 const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
@@ -20,7 +25,8 @@ export function prepareLogDir(config: AppConfig): void {
   if (!files) return;
   try {
     mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
+    // the files themselves too: on a reused volume one may belong to another uid, or be a folder
+    for (const file of LOG_FILES) closeSync(openSync(path.join(dir, file), 'a'));
   } catch (e) {
     throw new InvalidConfigError(
       `LOG_DIR=${JSON.stringify(dir)}: log files cannot be written there (${(e as Error).message}); make it writable, or set LOG_FILES=false to log to stdout only`,
@@ -36,7 +42,7 @@ export function loggerOptions(config: AppConfig): Params {
   const { dir, level, stdout, files } = config.logging;
   const streams: pino.StreamEntry[] = [];
   if (files) {
-    const file = pino.destination({ dest: path.join(dir, 'app.log'), mkdir: true, sync: false });
+    const file = pino.destination({ dest: path.join(dir, APP_LOG_FILE), mkdir: true, sync: false });
     streams.push({ level: 'trace', stream: file });
   }
   if (stdout) streams.push({ level: 'trace', stream: process.stdout });

@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import * as path from 'node:path';
 import pino, { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { PREDICTIONS_LOG_FILE } from './logger-options';
 
 const STDOUT_FD = 1;
 
@@ -38,7 +39,7 @@ export class PredictionLogger implements OnApplicationShutdown {
     this.toFile = config.logging.files;
     // Synchronous writes: a line is written out when the response is sent (one write per request).
     this.destination = pino.destination({
-      dest: this.toFile ? path.join(config.logging.dir, 'predictions.log') : STDOUT_FD,
+      dest: this.toFile ? path.join(config.logging.dir, PREDICTIONS_LOG_FILE) : STDOUT_FD,
       mkdir: this.toFile,
       sync: true,
     });

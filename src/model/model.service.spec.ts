@@ -396,13 +396,33 @@ describe('ModelService as a model repository', () => {
     expect(served.filter((v) => v === '1')).toHaveLength(10);
   });
 
-  it('serves the canary alone when no other version loads, rather than nothing', async () => {
+  it('serves the canary alone when no other version works, also while a new one loads', async () => {
     const root = repo('1', '2');
     appendFileSync(path.join(root, 'fake', '2', 'config.json'), ' ');
-    const { service } = makeService(root, { MODEL_CANARY: 'fake:1=10' });
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const rt = runtime();
+    const create = rt.createSession.bind(rt);
+    rt.createSession = async (modelPath: string) => {
+      if (modelPath.includes(`${path.sep}3${path.sep}`)) await gate;
+      return create(modelPath);
+    };
+    const { service } = makeService(root, { MODEL_CANARY: 'fake:1=10' }, rt);
     await service.load();
     expect(service.status).toMatchObject({ state: 'ready', version: '1' });
     expect(lookup(service).version).toBe('1');
+
+    // a new version dropped in: the canary keeps serving until it is ready
+    writeFakePackage({ root, version: '3' });
+    const refreshed = service.refresh();
+    for (let i = 0; i < 200 && !service.status.versions?.some((v) => v.version === '3'); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(service.status).toMatchObject({ state: 'ready', version: '1' });
+    expect(lookup(service).version).toBe('1');
+    open();
+    await refreshed;
+    expect(service.status).toMatchObject({ state: 'ready', version: '3' });
   });
 
   it('gives a pinned MODEL_VERSION all default traffic, a canary in the policy file too', async () => {

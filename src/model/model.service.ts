@@ -775,8 +775,8 @@ export class ModelService implements OnApplicationShutdown {
 
   /**
    * The version requests without one get: MODEL_VERSION when pinned, else the newest ready
-   * version other than the canary. The canary itself only when nothing else is ready or
-   * loading: while the stable version loads (at start-up), the canary must not take all traffic.
+   * version other than the canary. The canary itself only when nothing else is ready, and not
+   * while the first scan still loads another version: at start-up it must not take all traffic.
    */
   private defaultHandle(entry: ModelEntry): ModelVersionHandle | undefined {
     const pinned = entry.name === this.modelName ? this.config.model.version : undefined;
@@ -789,10 +789,12 @@ export class ModelService implements OnApplicationShutdown {
       .sort((a, b) => byVersion(b.version, a.version));
     const stable = ready.find((h) => h.version !== entry.canary?.version);
     if (stable) return stable;
+    // during the first scan only: later, a canary already serving alone keeps serving while
+    // another version loads
     const stableLoading = [...entry.versions.values()].some(
       (h) => h.state === 'loading' && h.version !== entry.canary?.version,
     );
-    return stableLoading ? undefined : ready[0];
+    return !entry.scanned && stableLoading ? undefined : ready[0];
   }
 
   /** The default version, or the canary for its share of requests when both are ready. */

@@ -17,16 +17,16 @@ const clientAddress = (req: AuthenticatedRequest) => req.ip ?? req.socket.remote
 const apiKeyId = (context: ExecutionContext) =>
   context.switchToHttp().getRequest<AuthenticatedRequest>().apiKeyId;
 
-/**
- * Two fixed-window limits: per API key (the guard before this one verified the key) and per
- * client address (Express's req.ip: the socket's peer, as no proxy is trusted). A limit of 0
- * turns that limit off; both are off by default.
- */
 /** The headers @nestjs/throttler sets, one set per throttler named below. */
 export const RATE_LIMIT_HEADERS = ['key', 'address'].flatMap((throttler) =>
   ['Limit', 'Remaining', 'Reset'].map((field) => `X-RateLimit-${field}-${throttler}`),
 );
 
+/**
+ * Two fixed-window limits: per API key (the guard before this one verified the key) and per
+ * client address (Express's req.ip: the socket's peer, as no proxy is trusted). A limit of 0
+ * turns that limit off; both are off by default.
+ */
 export function rateLimitOptions(config: AppConfig): ThrottlerModuleOptions {
   const { rateLimitPerKey, rateLimitPerAddress, rateLimitWindowMs } = config.access;
   // One count per key or address over all API routes (the library's default is per route).

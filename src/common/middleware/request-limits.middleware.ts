@@ -25,20 +25,14 @@ export function escapeUndecodablePath(req: Request, _res: Response, next: NextFu
 }
 
 /**
- * 414 for a request target (path plus query) over MAX_URL_BYTES, 400 for a path that does not
- * percent-decode or an HTTP/1.1 request without Host, before any routing or parsing works on it. Header size is bounded earlier, by Node's parser (MAX_HEADER_BYTES, 431).
+ * 414 for a request target (path plus query) over MAX_URL_BYTES, and 400 for a path that does not
+ * percent-decode, before any routing or parsing works on it. Header size is bounded earlier, by Node's parser (MAX_HEADER_BYTES, 431).
  */
 @Injectable()
 export class RequestLimitsMiddleware implements NestMiddleware {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   use(req: Request, _res: Response, next: NextFunction): void {
-    // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host
-    if (req.httpVersion === '1.1' && req.headers.host === undefined) {
-      const message = 'an HTTP/1.1 request needs a Host header';
-      next(validationFailed([{ field: 'host', rule: 'required', message }]));
-      return;
-    }
     const undecodable = undecodablePaths.get(req);
     if (undecodable !== undefined) {
       const message = `the request path ${JSON.stringify(undecodable.slice(0, 200))} does not percent-decode (a "%" must start a valid UTF-8 escape such as %20)`;
