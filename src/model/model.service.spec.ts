@@ -270,6 +270,30 @@ describe('ModelService as a model repository', () => {
     expect(versionsOf(service)).toEqual([['2', 'ready', true]]);
   });
 
+  it('keeps a version shown and its series until every unload of it has released', async () => {
+    const { service, metrics } = makeService(repo('1', '2'), { MODEL_VERSION_POLICY: 'all' });
+    await service.load();
+    const lease = service.acquire('fake', '2'); // keeps the first load of 2 busy
+    const firstUnload = service.unloadModel('fake', '2');
+    await service.loadModel('fake', '2');
+    await service.unloadModel('fake', '2'); // the second load had no request: released at once
+    const dropped = () =>
+      metrics.setVersionState.mock.calls.filter(
+        ([labels, state]) => labels.model_version === '2' && state === undefined,
+      );
+    expect(dropped()).toHaveLength(0);
+    expect(versionsOf(service)).toEqual([
+      ['1', 'ready', true],
+      ['2', 'unloading', false],
+    ]);
+    expect(service.view('fake').status.versions?.[1]).toMatchObject({ in_flight: 1 });
+
+    lease.release();
+    await firstUnload;
+    expect(dropped()).toHaveLength(1);
+    expect(versionsOf(service)).toEqual([['1', 'ready', true]]);
+  });
+
   it('never lets a broken version replace a working one, and reports why', async () => {
     const root = repo('1');
     const { service, metrics } = makeService(root);

@@ -78,6 +78,9 @@ interface ModelEntry {
   emptySelection?: string;
   /** versions being unloaded: shown (state `unloading`, requests still running) until released */
   unloading: Map<string, ModelVersionHandle>;
+  /** every handle still being unloaded (not replaced by a reload of its version): a version
+   * unloaded, loaded and unloaded again may have two */
+  retiring: Set<ModelVersionHandle>;
   /** requests split so far, for the deterministic canary interleaving */
   splitCounter: number;
   /** whether a scan of it has finished (before that it counts as loading) */
@@ -449,6 +452,7 @@ export class ModelService implements OnApplicationShutdown {
         adminUnloaded: new Set(),
         disabled: false,
         unloading: new Map(),
+        retiring: new Set(),
         splitCounter: 0,
         scanned: false,
       };
@@ -704,6 +708,7 @@ export class ModelService implements OnApplicationShutdown {
       if (dropSeries) entry.unloading.set(handle.version, handle);
       if (entry.versions.size === 0) entry.unloadedAt = new Date().toISOString();
     }
+    if (dropSeries) entry.retiring.add(handle);
     const labels = { model_name: handle.name, model_version: handle.version };
     const done = handle
       .retire()
@@ -714,9 +719,19 @@ export class ModelService implements OnApplicationShutdown {
       )
       .then(() => {
         this.retiring.delete(done);
-        if (entry.unloading.get(handle.version) === handle) entry.unloading.delete(handle.version);
-        // a reloaded version keeps its series: the new load of it now owns them
-        if (dropSeries && !entry.versions.has(handle.version)) {
+        entry.retiring.delete(handle);
+        // an earlier unload of the same version may still wait for its requests: shown instead
+        const sameVersion = [...entry.retiring].find((h) => h.version === handle.version);
+        if (entry.unloading.get(handle.version) === handle) {
+          if (sameVersion && !entry.versions.has(handle.version)) {
+            entry.unloading.set(handle.version, sameVersion);
+          } else {
+            entry.unloading.delete(handle.version);
+          }
+        }
+        // a reloaded version keeps its series: the new load of it now owns them; so does
+        // another unload of it that is still waiting
+        if (dropSeries && !entry.versions.has(handle.version) && !sameVersion) {
           this.metrics.setVersionState(labels, undefined, VERSION_STATES);
         }
         this.syncDefaultLabels(); // the model's last version gone: its not-ready placeholder
