@@ -564,6 +564,26 @@ describe('ModelService as a model repository', () => {
     });
   });
 
+  it('falls back to the next version when the one the policy picks is unloaded, and keeps serving when a failed one is', async () => {
+    const { service, rt } = makeService(repo('1', '2')); // latest:1
+    await service.load();
+    expect(versionsOf(service)).toEqual([['2', 'ready', true]]);
+    await service.unloadModel('fake', '2');
+    expect(versionsOf(service)).toEqual([['1', 'ready', true]]);
+    expect(lookup(service).version).toBe('1');
+
+    const root = repo('1', '2');
+    appendFileSync(path.join(root, 'fake', '2', 'config.json'), ' ');
+    const broken = makeService(root);
+    await broken.service.load();
+    expect(lookup(broken.service).version).toBe('1');
+    const released = broken.rt.released.length;
+    await broken.service.unloadModel('fake', '2'); // only the failed entry goes
+    expect(versionsOf(broken.service)).toEqual([['1', 'ready', true]]);
+    expect(broken.rt.released).toHaveLength(released);
+    expect(rt.released.length).toBeGreaterThan(0);
+  });
+
   it('says a model is unloaded through the admin API when its only version was', async () => {
     const { service } = makeService(repo('2'));
     await service.load();

@@ -556,12 +556,17 @@ export class ModelService implements OnApplicationShutdown {
   }
 
   /** The policy's choice (plus the canary and admin loads), less admin unloads. */
+  /**
+   * The policy's choice among the versions that may serve: an admin-unloaded version is out of
+   * the running like a failed one, so `latest:1` falls back to the next newest rather than to none.
+   */
   private wantedVersions(entry: ModelEntry, candidates: string[]): string[] {
+    const eligible = candidates.filter((v) => !entry.adminUnloaded.has(v));
     const chosen = new Set([
-      ...selectVersions(candidates, entry.policy, entry.canary?.version),
-      ...[...entry.adminLoaded].filter((v) => candidates.includes(v)),
+      ...selectVersions(eligible, entry.policy, entry.canary?.version),
+      ...[...entry.adminLoaded].filter((v) => eligible.includes(v)),
     ]);
-    return [...chosen].filter((v) => !entry.adminUnloaded.has(v)).sort(byVersion);
+    return [...chosen].sort(byVersion);
   }
 
   private async readPolicy(
