@@ -168,6 +168,13 @@ describe('health and model lifecycle', () => {
           live: false,
         });
         await request(t.http).get('/v2/health/ready').expect(400);
+        // and the per-model readiness a balancer may watch instead
+        for (const route of ['/v2/models/tiny/ready', '/v2/models/tiny/versions/1/ready']) {
+          expect((await request(t.http).get(route).expect(400)).body).toEqual({
+            name: 'tiny',
+            ready: false,
+          });
+        }
         await request(t.http).post('/v1/translate').send({ text: 'Hello' }).expect(200);
       } finally {
         await closing;

@@ -1,6 +1,6 @@
 import { AddressInfo } from 'node:net';
 import * as net from 'node:net';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import { copyTinyPackage, readJsonLines, startApp, TestApp } from './support/e2e-app';
@@ -554,6 +554,29 @@ describe('error bodies', () => {
         expect(body).not.toContain(process.cwd());
         expect(body).toContain('config.json');
         expect(body).not.toMatch(/\s+at\s+\S+\s+\(/); // no stack frames
+      }
+    } finally {
+      await t.app.close();
+    }
+  });
+});
+
+describe('model status', () => {
+  it('never shows server paths either, in the 200 of a probe or in the model details', async () => {
+    const { modelDir, versionDir } = copyTinyPackage();
+    const broken = path.join(path.dirname(versionDir), '2');
+    cpSync(versionDir, broken, { recursive: true });
+    writeFileSync(path.join(broken, 'config.json'), '{ not json');
+    rmSync(path.join(broken, 'checksums.sha256')); // so that the parse error, quoting a path, tells
+    const t = await startApp({ MODEL_DIR: modelDir, REQUIRE_CHECKSUMS: 'false' });
+    try {
+      // version 2 failed, version 1 serves
+      const ready = await request(t.http).get('/health/ready').expect(200);
+      expect(ready.body.details.model.versions['2'].state).toBe('failed');
+      const detail = await request(t.http).get('/v1/models/tiny').expect(200);
+      for (const body of [JSON.stringify(ready.body), JSON.stringify(detail.body)]) {
+        expect(body).toContain('…/config.json');
+        expect(body).not.toContain(modelDir);
       }
     } finally {
       await t.app.close();

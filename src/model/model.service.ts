@@ -1,5 +1,6 @@
 import { HttpStatus, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ApiError, modelNotFound, modelNotReady } from '../common/api-errors';
+import { redactInternals } from '../common/security/redact-internals';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ModelLabels, ServiceMetrics } from '../metrics/service-metrics';
 import { SHUTDOWN_RELEASE_TIMEOUT_MS } from '../shutdown/shutdown-budget';
@@ -215,7 +216,18 @@ export class ModelService implements OnApplicationShutdown {
     return this.repository.listVersions(name);
   }
 
+  /**
+   * What the model endpoints, the health checks and the errors show: reasons quote files by
+   * their last segment (the log keeps the server's paths).
+   */
   statusOf(name: string): ModelStatus {
+    const status = this.describeStatus(name);
+    return status.reason === undefined
+      ? status
+      : { ...status, reason: redactInternals(status.reason) };
+  }
+
+  private describeStatus(name: string): ModelStatus {
     const entry = this.entries.get(name);
     if (!entry) {
       return {
@@ -833,14 +845,16 @@ export class ModelService implements OnApplicationShutdown {
       .map((h) => ({
         version: h.version,
         state: h.state,
-        ...(h.reason ? { reason: h.reason } : {}),
+        ...(h.reason ? { reason: redactInternals(h.reason) } : {}),
         since: h.since,
         in_flight: h.activeRequests,
         default: h === def,
         ...(entry.canary?.version === h.version && h !== def
           ? { canary_weight: entry.canary.weight }
           : {}),
-        ...(h.lastFailure ? { last_failure: h.lastFailure } : {}),
+        ...(h.lastFailure
+          ? { last_failure: { ...h.lastFailure, message: redactInternals(h.lastFailure.message) } }
+          : {}),
       }));
   }
 }

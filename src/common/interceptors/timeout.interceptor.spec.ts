@@ -1,23 +1,32 @@
 import { CallHandler, ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { EventEmitter } from 'node:events';
 import { firstValueFrom, of, throwError, timer } from 'rxjs';
 import { map } from 'rxjs/operators';
 import { loadAppConfig } from '../../config/app-config';
 import { ApiError } from '../api-errors';
 import { markArrival, requestAbortController } from '../request-abort';
+import { Access, RouteAccess } from '../decorators/access.decorator';
 import { TimeoutInterceptor } from './timeout.interceptor';
 
 describe('TimeoutInterceptor', () => {
   const interceptor = new TimeoutInterceptor(
     loadAppConfig({ REQUEST_TIMEOUT_MS: '100', RETRY_AFTER_SECONDS: '2' }),
+    new Reflector(),
   );
   /** An HTTP context over a bare request and a response that can emit 'close'. */
-  const httpContext = () => {
+  const httpContext = (access?: Exclude<RouteAccess, 'api'>) => {
     const req = {};
     const res = Object.assign(new EventEmitter(), { writableFinished: false, closed: false });
+    class Controller {
+      route() {}
+    }
+    if (access) Access(access)(Controller);
     const context = {
       getType: () => 'http',
       switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }),
+      getHandler: () => Controller.prototype.route,
+      getClass: () => Controller,
     } as unknown as ExecutionContext;
     return { req, res, context };
   };
@@ -51,8 +60,23 @@ describe('TimeoutInterceptor', () => {
     expect(signal.reason).toBe(error);
   });
 
+  it('tells an admin caller past the deadline that its load goes on, not that it was cancelled', async () => {
+    const { context } = httpContext('admin');
+    const slow = handler(() => timer(1000).pipe(map(() => 'late')));
+    const error = await firstValueFrom(interceptor.intercept(context, slow)).catch(
+      (e: unknown) => e as ApiError,
+    );
+    expect(error).toMatchObject({ reason: 'deadline_exceeded' });
+    expect((error as ApiError).message).toBe(
+      'request took longer than 100 ms (REQUEST_TIMEOUT_MS); the load or unload it asked for goes on: GET /v1/models/{name} shows the outcome',
+    );
+  });
+
   it("counts the deadline from the request's arrival, body upload included", async () => {
-    const oneSecond = new TimeoutInterceptor(loadAppConfig({ REQUEST_TIMEOUT_MS: '1000' }));
+    const oneSecond = new TimeoutInterceptor(
+      loadAppConfig({ REQUEST_TIMEOUT_MS: '1000' }),
+      new Reflector(),
+    );
     const { context, req } = httpContext();
     markArrival(req);
     await new Promise((r) => setTimeout(r, 800)); // the body took 800 of the 1000 ms to arrive

@@ -6,11 +6,13 @@ import {
   Injectable,
   NestInterceptor,
 } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { Observable, throwError, TimeoutError } from 'rxjs';
 import { catchError, timeout } from 'rxjs/operators';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ApiError } from '../api-errors';
+import { routeAccess } from '../guards/route-access';
 import { msSinceArrival, requestAbortController } from '../request-abort';
 
 /** nginx's "client closed request": only logs and metrics see it, the client is gone. */
@@ -26,7 +28,10 @@ export const CLIENT_CLOSED_STATUS = 499 as HttpStatus;
  */
 @Injectable()
 export class TimeoutInterceptor implements NestInterceptor {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly reflector: Reflector,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const ms = this.config.http.requestTimeoutMs;
@@ -39,10 +44,15 @@ export class TimeoutInterceptor implements NestInterceptor {
       timeout(Math.max(1, ms - elapsed)),
       catchError((err: unknown) => {
         if (!(err instanceof TimeoutError)) return throwError(() => err);
+        // an admin load or unload is the registry's work, not the request's: it is not cancelled
+        const outcome =
+          routeAccess(this.reflector, context) === 'admin'
+            ? 'the load or unload it asked for goes on: GET /v1/models/{name} shows the outcome'
+            : 'its work was cancelled';
         const error = new ApiError(
           HttpStatus.GATEWAY_TIMEOUT,
           'deadline_exceeded',
-          `request took longer than ${ms} ms (REQUEST_TIMEOUT_MS); its work was cancelled`,
+          `request took longer than ${ms} ms (REQUEST_TIMEOUT_MS); ${outcome}`,
         );
         controller?.abort(error);
         return throwError(() => error);

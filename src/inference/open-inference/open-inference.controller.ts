@@ -168,7 +168,10 @@ export class OpenInferenceController {
   }
 
   @Get(`${V2_ROUTES.model}/ready`)
-  @ApiOperation({ summary: 'V2 model ready: 200 when a version is ready, else 400 (ready: false)' })
+  @ApiOperation({
+    summary:
+      'V2 model ready: 200 when a version is ready, else 400 (ready: false); not ready from SIGTERM on',
+  })
   @ApiParam({ name: 'name', example: EXAMPLE_MODEL.name })
   @ApiOkResponse({ type: V2ModelReadyDto })
   @ApiBadRequestResponse({ type: V2ModelReadyDto, description: 'Known but not ready' })
@@ -178,13 +181,14 @@ export class OpenInferenceController {
     @Res({ passthrough: true }) res: Response,
   ): V2ModelReadyDto {
     this.knownModel(name);
-    const ready = this.models.statusOf(name).state === 'ready';
+    // from SIGTERM on, like the server's readiness: balancers watching a model stop routing
+    const ready = this.shutdown.phase === 'serving' && this.models.statusOf(name).state === 'ready';
     if (!ready) res.status(HttpStatus.BAD_REQUEST);
     return { name, ready };
   }
 
   @Get(`${V2_ROUTES.version}/ready`)
-  @ApiOperation({ summary: 'V2 model version ready' })
+  @ApiOperation({ summary: 'V2 model version ready; not ready from SIGTERM on' })
   @ApiParam({ name: 'name', example: EXAMPLE_MODEL.name })
   @ApiParam({ name: 'version', example: EXAMPLE_MODEL.version })
   @ApiOkResponse({ type: V2ModelReadyDto })
@@ -203,7 +207,7 @@ export class OpenInferenceController {
     if (scanned && !held && !this.models.view(name).onDisk.includes(version)) {
       throw this.unknownVersion(name, version);
     }
-    const ready = held?.state === 'ready';
+    const ready = this.shutdown.phase === 'serving' && held?.state === 'ready';
     if (!ready) res.status(HttpStatus.BAD_REQUEST);
     return { name, ready };
   }
