@@ -11,7 +11,9 @@ import { ServiceMetrics } from './service-metrics';
 describe('ServiceMetrics', () => {
   let metrics: ServiceMetrics;
 
-  beforeAll(async () => {
+  // a fresh registry and module per test: no test reads another's counters or default version
+  beforeEach(async () => {
+    register.clear();
     const moduleRef = await Test.createTestingModule({
       imports: [
         ConfigModule.forRoot(loadAppConfig({ MODEL_NAME: 'm', METRICS_WINDOW_SIZE: '10' })),
@@ -20,6 +22,8 @@ describe('ServiceMetrics', () => {
     }).compile();
     metrics = moduleRef.get(ServiceMetrics);
   });
+  /** the model's version known, as after a load */
+  const loaded = () => metrics.setModel('m', '3');
 
   const series = (name: string) => register.getSingleMetricAsString(name);
 
@@ -35,6 +39,7 @@ describe('ServiceMetrics', () => {
   });
 
   it('records a translation in every per-request series and the summary window', async () => {
+    loaded();
     metrics.recordTranslation({
       latencyMs: 12,
       timings: { tokenizeMs: 1, encodeMs: 2, decodeMs: 8, detokenizeMs: 1 },
@@ -54,6 +59,13 @@ describe('ServiceMetrics', () => {
   });
 
   it('counts errors by reason; only prediction errors enter the summary', async () => {
+    loaded();
+    metrics.recordTranslation({
+      latencyMs: 12,
+      timings: { tokenizeMs: 1, encodeMs: 2, decodeMs: 8, detokenizeMs: 1 },
+      inputTokens: [5],
+      generatedTokens: [4],
+    });
     metrics.recordError('validation_failed', true);
     metrics.recordError('route_not_found', false);
     const errors = await series(METRIC.errors);
@@ -99,6 +111,7 @@ describe('ServiceMetrics', () => {
   });
 
   it('tracks in-flight requests and their duration by route and status', async () => {
+    loaded();
     const end = metrics.startHttpRequest('POST');
     expect(await series(METRIC.httpRequestsInFlight)).toContain('} 1');
     end('/v1/translate', 200);
@@ -109,6 +122,7 @@ describe('ServiceMetrics', () => {
   });
 
   it('sets and clears the drift score', async () => {
+    loaded();
     metrics.setDrift(0.4, { token_length_psi: 0.4 });
     expect(await series(METRIC.driftScore)).toContain(
       'anuvaad_drift_score{model_name="m",model_version="3"} 0.4',

@@ -92,7 +92,8 @@ describe('FileModelRepository', () => {
     });
 
     it('changes when the version symlink is re-pointed', async () => {
-      const link = path.join(repo, 'en-hi', '4');
+      // outside the repository the other tests list
+      const link = path.join(releases, 'version-4');
       symlinkSync(release('rel-4a', 'x'), link, 'dir');
       const before = await fingerprintDir(link);
       rmSync(link);

@@ -95,6 +95,8 @@ describe('DriftService', () => {
     warn.mockRestore();
   });
 
+  afterEach(() => jest.restoreAllMocks());
+
   it('forgets old traffic once the window has turned over', () => {
     const { service, observe } = makeService(FAKE_DRIFT_PROFILE);
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
