@@ -170,6 +170,39 @@ describe('BatchScheduler', () => {
     expect(order).toEqual([0, 1, 2, 3]);
   });
 
+  describe('the batch that starts holds the oldest waiting sentence', () => {
+    const long = [...Array.from({ length: 9 }, (_, t) => 1 + t), EOS];
+    const shorts = [0, 1, 2].map((i) => [1 + i, EOS]);
+    /** The rows of every batch the generator ran, with the first request's long sentence first in line. */
+    async function firstBatch(cacheBytes?: number) {
+      const { generator, scheduler } = await setup({ MAX_BATCH_SIZE: '2' }, cacheBytes);
+      const batches: number[][][] = [];
+      const generate = generator.generate.bind(generator);
+      generator.generate = (rows, opts, control) => {
+        batches.push(rows);
+        return generate(rows, opts, control);
+      };
+      await Promise.all([
+        scheduler.submit(generator, [long], greedy),
+        ...shorts.map((ids) => scheduler.submit(generator, [ids], greedy)),
+      ]);
+      return batches[0];
+    }
+
+    it('even when shorter compatible sentences would pad less without it', async () => {
+      const rows = await firstBatch();
+      expect(rows).toContainEqual(long);
+      expect(rows).toHaveLength(2);
+    });
+
+    it('even when the cache budget leaves room for one sentence only, and it is the longest', async () => {
+      const perPosition = cacheBytesPerPosition(settings);
+      // the long sentence alone fits; it and a short one do not
+      const budget = (long.length + greedy.maxNewTokens) * perPosition;
+      expect(await firstBatch(budget)).toEqual([long]);
+    });
+  });
+
   describe('with a decoder cache budget (MAX_BATCH_CACHE_MB)', () => {
     const perPosition = cacheBytesPerPosition(settings);
     /** What each batch the generator ran would cache at most, and the results. */

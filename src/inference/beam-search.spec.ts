@@ -32,6 +32,15 @@ describe('BeamHypotheses', () => {
     expect(h.isDone(-3, 3)).toBe(false); // -1 > -2
     expect(h.isDone(-9, 3)).toBe(true); // -3 < -2
   });
+
+  it('applies length_penalty to the running beam too, and is done on a tie (HF: worst >= attainable)', () => {
+    const h = new BeamHypotheses(2, 2);
+    h.add([1], -8, 2); // -8 / 2^2 = -2
+    h.add([2], -12, 2); // -3, the worst
+    expect(h.isDone(-12, 2)).toBe(true); // -3: a tie cannot beat the worst
+    expect(h.isDone(-10, 2)).toBe(false); // -2.5 beats -3 (unpenalised, -5 would not)
+    expect(h.isDone(-13, 2)).toBe(true); // -3.25
+  });
 });
 
 describe('topCandidates', () => {

@@ -39,10 +39,16 @@ describe('TranslationCache', () => {
     expect(lookups).toEqual({ hits: 1, misses: 2 });
   });
 
-  it('keys on model version and generation options', () => {
+  it('keys on model version, its revision and generation options', () => {
     const { cache } = make('10');
     cache.scope(model, greedy).store('Hello.', result('a'));
+    expect(cache.scope(model, greedy).lookup(['Hello.'])).toEqual([result('a')]);
     expect(cache.scope({ ...model, version: '2' }, greedy).lookup(['Hello.'])).toEqual([undefined]);
+    // the version folder replaced in place: a new load, whose answers may differ
+    expect(cache.scope({ ...model, revision: 2 }, greedy).lookup(['Hello.'])).toEqual([undefined]);
+    expect(cache.scope(model, { ...greedy, lengthPenalty: 0.6 }).lookup(['Hello.'])).toEqual([
+      undefined,
+    ]);
     expect(cache.scope(model, { ...greedy, beamSize: 4 }).lookup(['Hello.'])).toEqual([undefined]);
     expect(cache.scope(model, { ...greedy, maxNewTokens: 8 }).lookup(['Hello.'])).toEqual([
       undefined,

@@ -7,11 +7,11 @@ import { DriftProfile } from './drift-profile';
 import { DriftService } from './drift.service';
 import { TextFeatures } from './text-features';
 
-function makeService(profile: DriftProfile | undefined) {
+function makeService(profile: DriftProfile | undefined, threshold = 0.2) {
   const config = loadAppConfig({
     DRIFT_WINDOW_SIZE: '100',
     DRIFT_MIN_SAMPLES: '20',
-    DRIFT_THRESHOLD: '0.2',
+    DRIFT_THRESHOLD: String(threshold),
   });
   const models = {
     modelName: 'fake',
@@ -96,6 +96,26 @@ describe('DriftService', () => {
   });
 
   afterEach(() => jest.restoreAllMocks());
+
+  it('reports drift exactly when the score (the largest signal) passes DRIFT_THRESHOLD', () => {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    // a mild shift: two texts in ten are long
+    const window = Array.from({ length: 100 }, (_, i) =>
+      i % 10 < 2 ? { tokenLength: 45, unknownTokens: 0, nonLatinShare: 0 } : inDistribution(i),
+    );
+    const report = (threshold: number) => {
+      const { service, observe } = makeService(FAKE_DRIFT_PROFILE, threshold);
+      observe(window);
+      return service.report();
+    };
+    const { score, signals, status } = report(0.2);
+    expect(score).toBeGreaterThan(0.2);
+    expect(score).toBeLessThan(0.7); // near the threshold, not a gross shift
+    expect(status).toBe('drift');
+    expect(score).toBe(Math.max(...Object.values(signals!)));
+    expect(report(score! - 0.001).status).toBe('drift');
+    expect(report(score! + 0.001).status).toBe('ok');
+  });
 
   it('forgets old traffic once the window has turned over', () => {
     const { service, observe } = makeService(FAKE_DRIFT_PROFILE);

@@ -51,10 +51,19 @@ describe('GracefulShutdown', () => {
   });
 
   it('gives up at REQUEST_TIMEOUT_MS plus the margin when a request never ends', async () => {
-    const shutdown = new GracefulShutdown(loadAppConfig({ REQUEST_TIMEOUT_MS: '100' }));
-    shutdown.track(req, asRes(new FakeResponse()));
-    const started = Date.now();
-    await expect(shutdown.shutdown('SIGTERM')).resolves.toBe('deadline');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    const waited = async (requestTimeoutMs: number) => {
+      const shutdown = new GracefulShutdown(
+        loadAppConfig({ REQUEST_TIMEOUT_MS: String(requestTimeoutMs) }),
+      );
+      shutdown.track(req, asRes(new FakeResponse()));
+      const started = Date.now();
+      await expect(shutdown.shutdown('SIGTERM')).resolves.toBe('deadline');
+      return Date.now() - started;
+    };
+    const [short, long] = [await waited(100), await waited(600)];
+    // the margin (DRAIN_MARGIN_MS, 1 s) on top of the request deadline, which counts in full
+    expect(short).toBeGreaterThanOrEqual(1100);
+    expect(long - short).toBeGreaterThanOrEqual(450);
+    expect(long - short).toBeLessThan(1000);
   });
 });
