@@ -61,10 +61,6 @@ export function configureApp(app: INestApplication): void {
     );
   }
   (app as NestExpressApplication).disable('x-powered-by');
-  // before every route (the docs included) and every middleware mounted on a route pattern
-  // (module middleware is added at init)
-  app.use(requireHost(answeredRaw));
-  app.use(escapeUndecodablePath);
   // Security headers on every response. The CSP allows what Swagger UI at /docs loads (its own
   // scripts, inline styles, data: images); plain HTTP behind a TLS proxy must not force https.
   app.use(
@@ -90,6 +86,10 @@ export function configureApp(app: INestApplication): void {
       maxAge: 600,
     });
   }
+  // after the security headers, before every route (the docs included) and every middleware
+  // mounted on a route pattern (module middleware is added at init)
+  app.use(requireHost(answeredRaw));
+  app.use(escapeUndecodablePath);
   const builder = new DocumentBuilder()
     .setTitle('anuvaad')
     .setDescription(

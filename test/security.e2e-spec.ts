@@ -269,6 +269,7 @@ describe('limits and headers', () => {
       const answer = await raw(t, `GET ${route} HTTP/1.1\r\nConnection: close\r\n\r\n`);
       expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
       expect(answer).toMatch(/\r\nx-request-id: \S+/i);
+      expect(answer).toMatch(/\r\nx-content-type-options: nosniff\r\n/i); // security headers too
       const message = 'an HTTP/1.1 request needs a Host header';
       expect(jsonBody(answer)).toMatchObject({
         reason: 'validation_failed',
