@@ -1,6 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { ApiError, inputLimitExceeded, validationFailed } from '../common/api-errors';
+import { hasUnpairedSurrogate } from '../common/well-formed-text';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { PredictionLogger } from '../logging/prediction-logger.service';
 import { ServiceMetrics } from '../metrics/service-metrics';
@@ -45,8 +46,6 @@ export interface TranslationOutcome {
   model: { name: string; version: string };
   latencyMs: number;
 }
-
-const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** HTTP-facing translation: limits, model lookup, the translator, then metrics, drift and logs. */
 @Injectable()
@@ -199,9 +198,7 @@ export class TranslationService {
         `${naming.all} has ${texts.length} ${naming.unit}; at most ${maxTextsPerRequest} texts per request (MAX_TEXTS_PER_REQUEST)`,
       );
     }
-    // JSON can carry half of a surrogate pair ("\udc00"): not text, and echoed back it would make
-    // the answer invalid UTF-8 for strict clients
-    const broken = texts.findIndex((t) => UNPAIRED_SURROGATE.test(t));
+    const broken = texts.findIndex(hasUnpairedSurrogate);
     if (broken !== -1) {
       const message = `${naming.one(broken)} holds an unpaired UTF-16 surrogate (half of a character)`;
       throw validationFailed([{ field: naming.one(broken), rule: 'wellFormed', message }]);

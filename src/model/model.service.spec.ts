@@ -204,6 +204,24 @@ describe('ModelService as a model repository', () => {
   const releasedVersions = (rt: FakeSeq2SeqRuntime) =>
     [...new Set(rt.released.map((p) => path.basename(path.dirname(path.dirname(p)))))].sort();
   const tick = () => new Promise((r) => setImmediate(r));
+  /** From now on, `rt` creates the sessions of `version` only once the returned function runs. */
+  const holdSessions = (rt: FakeSeq2SeqRuntime, version: string) => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const create = rt.createSession.bind(rt);
+    rt.createSession = async (modelPath: string) => {
+      if (modelPath.includes(`${path.sep}${version}${path.sep}`)) await held;
+      return create(modelPath);
+    };
+    return () => release();
+  };
+  /** Waits (up to 2 s) until `version` shows as loading, and fails if it never does. */
+  const untilLoading = async (service: ModelService, version: string) => {
+    const loading = () =>
+      service.status.versions?.some((v) => v.version === version && v.state === 'loading');
+    for (let i = 0; i < 200 && !loading(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(loading()).toBe(true);
+  };
 
   it('loads what the policy selects and serves the newest ready version by default', async () => {
     const { service } = makeService(repo('1', '2', '3'), { MODEL_VERSION_POLICY: 'latest:2' });
@@ -403,11 +421,7 @@ describe('ModelService as a model repository', () => {
     };
     const { service } = makeService(root, { MODEL_CANARY: 'fake:1=10' }, rt);
     const loaded = service.load();
-    const stableLoading = () =>
-      service.status.versions?.some((v) => v.version === '2' && v.state === 'loading');
-    for (let i = 0; i < 200 && !stableLoading(); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await untilLoading(service, '2');
     expect(versionsOf(service)?.slice(0, 2)).toEqual([
       ['1', 'ready', false],
       ['2', 'loading', false],
@@ -439,9 +453,7 @@ describe('ModelService as a model repository', () => {
     // a new version dropped in: the canary keeps serving until it is ready
     writeFakePackage({ root, version: '3' });
     const refreshed = service.refresh();
-    for (let i = 0; i < 200 && !service.status.versions?.some((v) => v.version === '3'); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await untilLoading(service, '3');
     expect(service.status).toMatchObject({ state: 'ready', version: '1' });
     expect(lookup(service).version).toBe('1');
     open();
@@ -582,6 +594,33 @@ describe('ModelService as a model repository', () => {
     expect(versionsOf(broken.service)).toEqual([['1', 'ready', true]]);
     expect(broken.rt.released).toHaveLength(released);
     expect(rt.released.length).toBeGreaterThan(0);
+  });
+
+  it('takes an admin-unloaded version out of service at once, while the fallback loads', async () => {
+    const { service, rt } = makeService(repo('1', '2')); // latest:1 serves 2
+    await service.load();
+    const release = holdSessions(rt, '1');
+    const unloading = service.unloadModel('fake', '2');
+    await untilLoading(service, '1');
+    expect(thrown(() => lookup(service)).getStatus()).toBe(503);
+    expect(thrown(() => lookup(service, 'fake', '2')).getStatus()).toBe(404);
+    release();
+    await unloading;
+    expect(lookup(service).version).toBe('1');
+  });
+
+  it('loads the canary last after an admin reload of the whole model, so it never serves alone', async () => {
+    const { service, rt } = makeService(repo('1', '2'), { MODEL_CANARY: 'fake:2=10' });
+    await service.load();
+    await service.unloadModel('fake');
+    const release = holdSessions(rt, '1');
+    const loading = service.loadModel('fake');
+    await untilLoading(service, '1');
+    expect(thrown(() => lookup(service)).getStatus()).toBe(503);
+    release();
+    await loading;
+    const served = Array.from({ length: 20 }, () => lookup(service).version);
+    expect(served.filter((v) => v === '2')).toHaveLength(2);
   });
 
   it('says a model is unloaded through the admin API when its only version was', async () => {

@@ -178,7 +178,9 @@ export class ModelService implements OnApplicationShutdown {
     const entry = this.entryOrThrow(name ?? this.modelName);
     if (version !== undefined) {
       const handle = entry.versions.get(version);
-      if (!handle || handle.state === 'unloading') {
+      // an admin unload takes the version out of service at once, while the policy's fallback
+      // loads and its running requests finish
+      if (!handle || handle.state === 'unloading' || entry.adminUnloaded.has(version)) {
         const ready = this.readyVersions(entry);
         const loaded = ready.length === 1 ? 'loaded version' : 'loaded versions';
         throw modelNotFound(
@@ -523,8 +525,13 @@ export class ModelService implements OnApplicationShutdown {
             entry,
             onDisk.filter((v) => !failed.has(v)),
           );
-      // newest first: a new version takes over the default traffic as early as possible
-      for (const version of [...wanted].reverse()) {
+      // newest first: a new version takes over the default traffic as early as possible; the
+      // canary last, so that it is not the only ready version while the others load
+      const canary = entry.canary?.version;
+      const order = [...wanted]
+        .reverse()
+        .sort((a, b) => Number(a === canary) - Number(b === canary));
+      for (const version of order) {
         if (this.closed) return;
         await this.ensureLoaded(entry, version);
       }
@@ -567,9 +574,8 @@ export class ModelService implements OnApplicationShutdown {
     entry.emptySelection = key;
   }
 
-  /** The policy's choice (plus the canary and admin loads), less admin unloads. */
   /**
-   * The policy's choice among the versions that may serve: an admin-unloaded version is out of
+   * The policy's choice (plus the canary and admin loads) among the versions that may serve: an admin-unloaded version is out of
    * the running like a failed one, so `latest:1` falls back to the next newest rather than to none.
    */
   private wantedVersions(entry: ModelEntry, candidates: string[]): string[] {
@@ -800,7 +806,7 @@ export class ModelService implements OnApplicationShutdown {
 
   private readyVersions(entry: ModelEntry): string[] {
     return [...entry.versions.values()]
-      .filter((h) => h.state === 'ready')
+      .filter((h) => h.state === 'ready' && !entry.adminUnloaded.has(h.version))
       .map((h) => h.version)
       .sort(byVersion);
   }
@@ -814,10 +820,10 @@ export class ModelService implements OnApplicationShutdown {
     const pinned = entry.name === this.modelName ? this.config.model.version : undefined;
     if (pinned !== undefined) {
       const handle = entry.versions.get(pinned);
-      return handle?.state === 'ready' ? handle : undefined;
+      return handle?.state === 'ready' && !entry.adminUnloaded.has(pinned) ? handle : undefined;
     }
     const ready = [...entry.versions.values()]
-      .filter((h) => h.state === 'ready')
+      .filter((h) => h.state === 'ready' && !entry.adminUnloaded.has(h.version))
       .sort((a, b) => byVersion(b.version, a.version));
     const stable = ready.find((h) => h.version !== entry.canary?.version);
     if (stable) return stable;
@@ -834,6 +840,7 @@ export class ModelService implements OnApplicationShutdown {
     const stable = this.defaultHandle(entry);
     const canary = entry.canary && entry.versions.get(entry.canary.version);
     if (!stable || !canary || canary === stable || canary.state !== 'ready') return stable;
+    if (entry.adminUnloaded.has(canary.version)) return stable;
     return isCanaryTurn(entry.splitCounter++, entry.canary!.weight) ? canary : stable;
   }
 

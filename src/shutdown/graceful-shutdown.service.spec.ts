@@ -63,7 +63,7 @@ describe('GracefulShutdown', () => {
     const [short, long] = [await waited(100), await waited(600)];
     // the margin (DRAIN_MARGIN_MS, 1 s) on top of the request deadline, which counts in full
     expect(short).toBeGreaterThanOrEqual(1050); // timers may fire a millisecond early by Date.now()
-    expect(long - short).toBeGreaterThanOrEqual(450);
+    expect(long).toBeGreaterThanOrEqual(1550);
     expect(long - short).toBeLessThan(1000);
   });
 });

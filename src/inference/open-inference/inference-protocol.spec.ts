@@ -89,6 +89,7 @@ describe('parseInferenceRequest', () => {
     [{ inputs: [tensor(['a', ' '])] }, /element 1 must be a non-empty string/],
     [{ inputs: [tensor(['a', 3])] }, /element 1 must be a non-empty string/],
     [{ id: 5, inputs: [tensor(['a'])] }, /"id" must be a string/],
+    [{ id: 'req-\udc00', inputs: [tensor(['a'])] }, /"id" holds an unpaired UTF-16 surrogate/],
     [{ inputs: [tensor(['a'])], outputs: [{ name: 'logits' }] }, /only output .* "translation"/],
     [
       { inputs: [tensor(['a'])], outputs: ['translation'] },

@@ -1,3 +1,4 @@
+import { hasUnpairedSurrogate } from '../../common/well-formed-text';
 import { hasVisibleText } from '../dto/is-text-input.validator';
 import { MAX_BEAM_SIZE, MAX_NEW_TOKENS_CAP } from '../generation-settings';
 
@@ -87,6 +88,12 @@ export function parseInferenceRequest(body: unknown): ParsedInference {
   const { id, parameters, inputs, outputs } = body;
   if (id !== undefined && typeof id !== 'string') {
     throw new InferenceRequestError('"id" must be a string');
+  }
+  // echoed in the response: half a surrogate pair would make it invalid UTF-8
+  if (id !== undefined && hasUnpairedSurrogate(id)) {
+    throw new InferenceRequestError(
+      '"id" holds an unpaired UTF-16 surrogate (half of a character)',
+    );
   }
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw new InferenceRequestError(`"inputs" must list one tensor named "${V2_INPUT}"`);
