@@ -411,14 +411,8 @@ describe('ModelService as a model repository', () => {
   it('does not give a canary all traffic while the stable version is still loading', async () => {
     const root = repo('1', '2', '3');
     appendFileSync(path.join(root, 'fake', '3', 'config.json'), ' '); // 3 fails; 2 takes over
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (open = resolve));
     const rt = runtime();
-    const create = rt.createSession.bind(rt);
-    rt.createSession = async (modelPath: string) => {
-      if (modelPath.includes(`${path.sep}2${path.sep}`)) await gate;
-      return create(modelPath);
-    };
+    const open = holdSessions(rt, '2');
     const { service } = makeService(root, { MODEL_CANARY: 'fake:1=10' }, rt);
     const loaded = service.load();
     await untilLoading(service, '2');
@@ -437,14 +431,8 @@ describe('ModelService as a model repository', () => {
   it('serves the canary alone when no other version works, also while a new one loads', async () => {
     const root = repo('1', '2');
     appendFileSync(path.join(root, 'fake', '2', 'config.json'), ' ');
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (open = resolve));
     const rt = runtime();
-    const create = rt.createSession.bind(rt);
-    rt.createSession = async (modelPath: string) => {
-      if (modelPath.includes(`${path.sep}3${path.sep}`)) await gate;
-      return create(modelPath);
-    };
+    const open = holdSessions(rt, '3');
     const { service } = makeService(root, { MODEL_CANARY: 'fake:1=10' }, rt);
     await service.load();
     expect(service.status).toMatchObject({ state: 'ready', version: '1' });
