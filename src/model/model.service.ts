@@ -575,8 +575,9 @@ export class ModelService implements OnApplicationShutdown {
   }
 
   /**
-   * The policy's choice (plus the canary and admin loads) among the versions that may serve: an admin-unloaded version is out of
-   * the running like a failed one, so `latest:1` falls back to the next newest rather than to none.
+   * The policy's choice (plus the canary and admin loads) among the versions that may serve: an
+   * admin-unloaded version is out of the running like a failed one, so `latest:1` falls back to
+   * the next newest rather than to none.
    */
   private wantedVersions(entry: ModelEntry, candidates: string[]): string[] {
     const eligible = candidates.filter((v) => !entry.adminUnloaded.has(v));
