@@ -85,6 +85,41 @@ describe('OnnxWorkerRuntime (onnxruntime on a worker thread, real tiny model)', 
     }
   });
 
+  it('stops decoding a cancelled batch on the worker: the next batch does not wait for it', async () => {
+    const onWorker = await Translator.load(TINY_DIR, runtime, { intraOpThreads: 1 });
+    try {
+      // 16 long sources at beam 4: about 40 decoder steps of 64 rows
+      const batch = Array.from({ length: 16 }, () =>
+        onWorker.tokenizer.encode('word '.repeat(300)),
+      );
+      const options = { beamSize: 4, maxNewTokens: 200, lengthPenalty: 1 };
+      const next = [onWorker.tokenizer.encode('Hello.')];
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const whole: number[] = [];
+      const cancelled: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        let started = performance.now();
+        await onWorker.generator.generate(batch, options);
+        whole.push(performance.now() - started);
+        // cancelled once encoded: the worker must drop it before its first decoder step
+        const abort = new AbortController();
+        started = performance.now();
+        await onWorker.generator
+          .generate(batch, options, {
+            signal: abort.signal,
+            onEncoded: () => abort.abort(new Error('client went away')),
+          })
+          .catch(() => undefined);
+        await onWorker.generator.generate(next, { ...options, beamSize: 1, maxNewTokens: 20 });
+        cancelled.push(performance.now() - started);
+      }
+      // measured here: about a fifth (encoding only); decoding on would take longer than whole
+      expect(median(cancelled)).toBeLessThan(median(whole) * 0.6);
+    } finally {
+      await onWorker.dispose();
+    }
+  });
+
   it('reports a package the decode loop cannot use as a ModelPackageError, across the thread', async () => {
     const inThread = await Translator.load(TINY_DIR, new OnnxRuntimeAdapter(), {
       intraOpThreads: 1,
