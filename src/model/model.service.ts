@@ -77,10 +77,11 @@ interface ModelEntry {
   unloadedAt?: string;
   /** the policy and folders last found to select no version, so that is logged once */
   emptySelection?: string;
-  /** versions being unloaded: shown (state `unloading`, requests still running) until released */
-  unloading: Map<string, ModelVersionHandle>;
-  /** every handle still being unloaded (not replaced by a reload of its version): a version
-   * unloaded, loaded and unloaded again may have two */
+  /**
+   * Handles being unloaded (not replaced by a reload of their version), oldest first: shown
+   * (state `unloading`, requests still running) until released. A version unloaded, loaded and
+   * unloaded again may have two; the last one is shown.
+   */
   retiring: Set<ModelVersionHandle>;
   /** requests split so far, for the deterministic canary interleaving */
   splitCounter: number;
@@ -178,9 +179,7 @@ export class ModelService implements OnApplicationShutdown {
     const entry = this.entryOrThrow(name ?? this.modelName);
     if (version !== undefined) {
       const handle = entry.versions.get(version);
-      // an admin unload takes the version out of service at once, while the policy's fallback
-      // loads and its running requests finish
-      if (!handle || handle.state === 'unloading' || entry.adminUnloaded.has(version)) {
+      if (!handle || handle.state === 'unloading') {
         const ready = this.readyVersions(entry);
         const loaded = ready.length === 1 ? 'loaded version' : 'loaded versions';
         throw modelNotFound(
@@ -381,6 +380,8 @@ export class ModelService implements OnApplicationShutdown {
         entry.adminLoaded.delete(version);
         entry.adminUnloaded.add(version);
       }
+      // out of service at once, not after the policy's fallback has loaded
+      targets.forEach((handle) => this.unload(entry, handle));
       await this.reconcile(name);
       return targets.map((h) => h.retire());
     });
@@ -465,7 +466,6 @@ export class ModelService implements OnApplicationShutdown {
         adminLoaded: new Set(),
         adminUnloaded: new Set(),
         disabled: false,
-        unloading: new Map(),
         retiring: new Set(),
         splitCounter: 0,
         scanned: false,
@@ -542,12 +542,7 @@ export class ModelService implements OnApplicationShutdown {
     this.warnIfPolicySelectsNothing(entry, wanted, failed);
     const keep = new Set([...wanted, ...failed]);
     for (const [version, handle] of entry.versions) {
-      if (!keep.has(version)) {
-        this.logger.log(
-          `model ${name} version ${version}: unloading (${removalReason(entry, version)})`,
-        );
-        this.retire(entry, handle);
-      }
+      if (!keep.has(version)) this.unload(entry, handle);
     }
     entry.scanned = true;
     this.syncDefaultLabels();
@@ -676,7 +671,7 @@ export class ModelService implements OnApplicationShutdown {
     return new ModelVersionHandle(entry.name, version, dir, fingerprint, (h) => {
       // a candidate that is not (yet) in the registry has no series of its own, nor has a
       // retiring load whose version was loaded anew
-      const shown = entry.versions.get(h.version) ?? entry.unloading.get(h.version);
+      const shown = entry.versions.get(h.version) ?? unloadingByVersion(entry).get(h.version);
       if (shown === h) this.publishState(h);
     });
   }
@@ -724,15 +719,22 @@ export class ModelService implements OnApplicationShutdown {
     }
   }
 
+  /** retire, saying why the version goes */
+  private unload(entry: ModelEntry, handle: ModelVersionHandle): void {
+    this.logger.log(
+      `model ${entry.name} version ${handle.version}: unloading (${removalReason(entry, handle.version)})`,
+    );
+    this.retire(entry, handle);
+  }
+
   /** Out of the registry at once; sessions released once running requests finish. */
   private retire(entry: ModelEntry, handle: ModelVersionHandle, dropSeries = true): void {
     if (entry.versions.get(handle.version) === handle) {
       entry.versions.delete(handle.version);
       // shown as unloading, with its running requests, until its sessions are released
-      if (dropSeries) entry.unloading.set(handle.version, handle);
+      if (dropSeries) entry.retiring.add(handle);
       if (entry.versions.size === 0) entry.unloadedAt = new Date().toISOString();
     }
-    if (dropSeries) entry.retiring.add(handle);
     const labels = { model_name: handle.name, model_version: handle.version };
     const done = handle
       .retire()
@@ -744,18 +746,11 @@ export class ModelService implements OnApplicationShutdown {
       .then(() => {
         this.retiring.delete(done);
         entry.retiring.delete(handle);
-        // an earlier unload of the same version may still wait for its requests: shown instead
-        const sameVersion = [...entry.retiring].find((h) => h.version === handle.version);
-        if (entry.unloading.get(handle.version) === handle) {
-          if (sameVersion && !entry.versions.has(handle.version)) {
-            entry.unloading.set(handle.version, sameVersion);
-          } else {
-            entry.unloading.delete(handle.version);
-          }
-        }
-        // a reloaded version keeps its series: the new load of it now owns them; so does
-        // another unload of it that is still waiting
-        if (dropSeries && !entry.versions.has(handle.version) && !sameVersion) {
+        // a reloaded version keeps its series: the new load of it now owns them; so does an
+        // earlier unload of it that is still waiting for its requests
+        const stillShown =
+          entry.versions.has(handle.version) || unloadingByVersion(entry).has(handle.version);
+        if (dropSeries && !stillShown) {
           this.metrics.setVersionState(labels, undefined, VERSION_STATES);
         }
         this.syncDefaultLabels(); // the model's last version gone: its not-ready placeholder
@@ -783,7 +778,7 @@ export class ModelService implements OnApplicationShutdown {
       this.metrics.setModel(this.modelName, version);
     }
     const entry = this.entries.get(this.modelName);
-    const loaded = entry !== undefined && (entry.versions.size > 0 || entry.unloading.size > 0);
+    const loaded = entry !== undefined && (entry.versions.size > 0 || entry.retiring.size > 0);
     if (loaded) {
       this.dropNotReadyPlaceholder();
     } else if (this.labelledVersion !== undefined && !this.notReadyPlaceholder) {
@@ -807,7 +802,7 @@ export class ModelService implements OnApplicationShutdown {
 
   private readyVersions(entry: ModelEntry): string[] {
     return [...entry.versions.values()]
-      .filter((h) => h.state === 'ready' && !entry.adminUnloaded.has(h.version))
+      .filter((h) => h.state === 'ready')
       .map((h) => h.version)
       .sort(byVersion);
   }
@@ -821,10 +816,10 @@ export class ModelService implements OnApplicationShutdown {
     const pinned = entry.name === this.modelName ? this.config.model.version : undefined;
     if (pinned !== undefined) {
       const handle = entry.versions.get(pinned);
-      return handle?.state === 'ready' && !entry.adminUnloaded.has(pinned) ? handle : undefined;
+      return handle?.state === 'ready' ? handle : undefined;
     }
     const ready = [...entry.versions.values()]
-      .filter((h) => h.state === 'ready' && !entry.adminUnloaded.has(h.version))
+      .filter((h) => h.state === 'ready')
       .sort((a, b) => byVersion(b.version, a.version));
     const stable = ready.find((h) => h.version !== entry.canary?.version);
     if (stable) return stable;
@@ -841,13 +836,14 @@ export class ModelService implements OnApplicationShutdown {
     const stable = this.defaultHandle(entry);
     const canary = entry.canary && entry.versions.get(entry.canary.version);
     if (!stable || !canary || canary === stable || canary.state !== 'ready') return stable;
-    if (entry.adminUnloaded.has(canary.version)) return stable;
     return isCanaryTurn(entry.splitCounter++, entry.canary!.weight) ? canary : stable;
   }
 
   private versionStatuses(entry: ModelEntry): VersionStatus[] {
     const def = this.defaultHandle(entry);
-    const unloading = [...entry.unloading.values()].filter((h) => !entry.versions.has(h.version));
+    const unloading = [...unloadingByVersion(entry).values()].filter(
+      (h) => !entry.versions.has(h.version),
+    );
     return [...entry.versions.values(), ...unloading]
       .sort((a, b) => byVersion(a.version, b.version))
       .map((h) => ({
@@ -866,6 +862,10 @@ export class ModelService implements OnApplicationShutdown {
       }));
   }
 }
+
+/** Each version being unloaded, by its last unload still waiting for its requests. */
+const unloadingByVersion = (entry: ModelEntry) =>
+  new Map([...entry.retiring].map((h) => [h.version, h]));
 
 function removalReason(entry: ModelEntry, version: string): string {
   if (entry.disabled) return 'model unloaded through the admin API';
