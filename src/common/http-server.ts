@@ -85,7 +85,7 @@ function errorBody(
   reason: ErrorReason,
   message: string,
   requestId: string,
-  field = 'request',
+  problem = { field: 'request', rule: 'badRequest' },
 ) {
   return JSON.stringify({
     statusCode: status,
@@ -93,9 +93,7 @@ function errorBody(
     reason,
     message,
     // as every validation_failed: what is wrong, by part of the request
-    ...(reason === 'validation_failed'
-      ? { details: [{ field, rule: field === 'host' ? 'required' : 'badRequest', message }] }
-      : {}),
+    ...(reason === 'validation_failed' ? { details: [{ ...problem, message }] } : {}),
     request_id: requestId,
   });
 }
@@ -113,7 +111,9 @@ export function requireHost(onAnswered: RawErrorListener) {
     const message = 'an HTTP/1.1 request needs a Host header';
     res.statusCode = 400;
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.end(errorBody(400, 'validation_failed', message, requestId, 'host'));
+    res.end(
+      errorBody(400, 'validation_failed', message, requestId, { field: 'host', rule: 'required' }),
+    );
     onAnswered({
       status: 400,
       reason: 'validation_failed',

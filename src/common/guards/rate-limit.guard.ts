@@ -17,8 +17,8 @@ const clientAddress = (req: AuthenticatedRequest) => req.ip ?? req.socket.remote
 const apiKeyId = (context: ExecutionContext) =>
   context.switchToHttp().getRequest<AuthenticatedRequest>().apiKeyId;
 
-/** The headers @nestjs/throttler sets, one set per throttler named below. */
-export const RATE_LIMIT_HEADERS = ['key', 'address'].flatMap((throttler) =>
+/** The headers @nestjs/throttler sets, one set per throttler (RATE_LIMITS). */
+export const RATE_LIMIT_HEADERS = Object.keys(RATE_LIMITS).flatMap((throttler) =>
   ['Limit', 'Remaining', 'Reset'].map((field) => `X-RateLimit-${field}-${throttler}`),
 );
 
